@@ -1,0 +1,95 @@
+package io.pullroute;
+
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pullroute.admin.AdminRoutes;
+import io.pullroute.admin.AdminService;
+import io.pullroute.admin.Demo;
+import io.pullroute.admin.JdbiAdminRepository;
+import io.pullroute.admin.OrganizationService;
+import io.pullroute.auth.AuthService;
+import io.pullroute.auth.JdbiCredentialRepository;
+import io.pullroute.auth.PasswordHasher;
+import io.pullroute.auth.Scopes;
+import io.pullroute.auth.TokenRoutes;
+import io.pullroute.auth.TokenService;
+import io.pullroute.config.Config;
+import io.pullroute.http.HttpServer;
+import io.pullroute.store.Database;
+import java.time.InstantSource;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A running pullroute server: explicit wiring of store, services and HTTP, no DI framework. Tests
+ * start it in-process; {@link Main} starts it from the command line.
+ */
+public final class Pullroute implements AutoCloseable {
+  /** The operator client whose secret {@code --operator-secret} sets. */
+  public static final String OPERATOR_CLIENT = "operator";
+
+  private final Database database;
+  private final HttpServer http;
+
+  private Pullroute(Database database, HttpServer http) {
+    this.database = database;
+    this.http = http;
+  }
+
+  public static Pullroute start(Config config, InstantSource clock) {
+    return start(config, clock, Database.open(config));
+  }
+
+  /** Starts on an already opened store (tests pass a PostgreSQL schema of their own). */
+  public static Pullroute start(Config config, InstantSource clock, Database database) {
+    try {
+      PasswordHasher hasher = new PasswordHasher();
+      JdbiCredentialRepository credentials = new JdbiCredentialRepository(database.jdbi(), clock);
+      TokenService tokens = new TokenService(credentials.signingKey(), clock);
+      AuthService auth = new AuthService(credentials, tokens, hasher);
+      AdminService admin = new AdminService(new JdbiAdminRepository(database.jdbi()), hasher);
+      OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
+
+      if (config.operatorSecret() != null) {
+        auth.ensureClient(OPERATOR_CLIENT, null, config.operatorSecret(), Set.of(Scopes.OPERATOR));
+      }
+      if (config.demo()) {
+        new Demo(admin, organizations, auth, clock).bootstrap();
+      }
+
+      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      new JvmMemoryMetrics().bindTo(metrics);
+      new JvmThreadMetrics().bindTo(metrics);
+
+      HttpServer http =
+          HttpServer.start(
+              config,
+              clock,
+              auth,
+              metrics,
+              List.of(
+                  new TokenRoutes(auth)::register,
+                  new AdminRoutes(admin, organizations, clock)::register));
+      return new Pullroute(database, http);
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  public int port() {
+    return http.port();
+  }
+
+  public HttpServer http() {
+    return http;
+  }
+
+  @Override
+  public void close() {
+    http.close();
+    database.close();
+  }
+}

@@ -1,0 +1,212 @@
+package io.pullroute.admin;
+
+import io.pullroute.auth.PasswordHasher;
+import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.NotFound;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The rules of administration: what must exist before something may refer to it, and how secrets
+ * are kept. Thread-safe.
+ */
+public final class AdminService {
+  private static final int MIN_PASSWORD = 4;
+  private static final int MAX_PASSWORD = 200;
+
+  private final AdminRepository repository;
+  private final PasswordHasher hasher;
+
+  public AdminService(AdminRepository repository, PasswordHasher hasher) {
+    this.repository = repository;
+    this.hasher = hasher;
+  }
+
+  public AdminRepository repository() {
+    return repository;
+  }
+
+  // ---- users
+
+  public User createUser(User user, String password) {
+    repository.insertUser(user, password == null ? null : hasher.hash(checkPassword(password)));
+    return user(user.orgId(), user.id());
+  }
+
+  /** Updates a user; a null {@code password} keeps the current one. */
+  public User updateUser(User user, String password) {
+    user(user.orgId(), user.id());
+    repository.updateUser(user, password == null ? null : hasher.hash(checkPassword(password)));
+    return user(user.orgId(), user.id());
+  }
+
+  public User user(String orgId, String id) {
+    return repository.findUser(orgId, id).orElseThrow(() -> new NotFound("user", id));
+  }
+
+  public List<User> users(String orgId) {
+    return repository.users(orgId);
+  }
+
+  public void deleteUser(String orgId, String id) {
+    if (!repository.deleteUser(orgId, id)) {
+      throw new NotFound("user", id);
+    }
+  }
+
+  private static String checkPassword(String password) {
+    if (password.length() < MIN_PASSWORD || password.length() > MAX_PASSWORD) {
+      throw new InvalidInput(
+          "password",
+          "password must be " + MIN_PASSWORD + " to " + MAX_PASSWORD + " characters long");
+    }
+    return password;
+  }
+
+  // ---- teams and agent groups
+
+  public MemberGroup createGroup(MemberGroup group) {
+    checkMembers(group);
+    repository.insertGroup(group);
+    return group(group.kind(), group.orgId(), group.id());
+  }
+
+  public MemberGroup updateGroup(MemberGroup group) {
+    group(group.kind(), group.orgId(), group.id());
+    checkMembers(group);
+    repository.updateGroup(group);
+    return group(group.kind(), group.orgId(), group.id());
+  }
+
+  public MemberGroup group(MemberGroup.Kind kind, String orgId, String id) {
+    return repository.findGroup(kind, orgId, id).orElseThrow(() -> new NotFound(kind.label(), id));
+  }
+
+  public List<MemberGroup> groups(MemberGroup.Kind kind, String orgId) {
+    return repository.groups(kind, orgId);
+  }
+
+  public void deleteGroup(MemberGroup.Kind kind, String orgId, String id) {
+    if (!repository.deleteGroup(kind, orgId, id)) {
+      throw new NotFound(kind.label(), id);
+    }
+  }
+
+  private void checkMembers(MemberGroup group) {
+    Set<String> known = repository.existingUserIds(group.orgId(), group.members());
+    for (int i = 0; i < group.members().size(); i++) {
+      String member = group.members().get(i);
+      if (!known.contains(member)) {
+        throw new InvalidInput(
+            "members[" + i + "]", "members[" + i + "]: no user with id '" + member + "'");
+      }
+    }
+  }
+
+  // ---- place groups
+
+  public PlaceGroup createPlaceGroup(PlaceGroup group) {
+    repository.insertPlaceGroup(group);
+    return placeGroup(group.orgId(), group.id());
+  }
+
+  public PlaceGroup updatePlaceGroup(PlaceGroup group) {
+    placeGroup(group.orgId(), group.id());
+    repository.updatePlaceGroup(group);
+    return placeGroup(group.orgId(), group.id());
+  }
+
+  public PlaceGroup placeGroup(String orgId, String id) {
+    return repository.findPlaceGroup(orgId, id).orElseThrow(() -> new NotFound("place group", id));
+  }
+
+  public List<PlaceGroup> placeGroups(String orgId) {
+    return repository.placeGroups(orgId);
+  }
+
+  public void deletePlaceGroup(String orgId, String id) {
+    if (!repository.deletePlaceGroup(orgId, id)) {
+      throw new NotFound("place group", id);
+    }
+  }
+
+  // ---- lists
+
+  public WorkList createList(WorkList list) {
+    checkOwner(list);
+    repository.insertList(list);
+    return list(list.orgId(), list.id());
+  }
+
+  public WorkList updateList(WorkList list) {
+    list(list.orgId(), list.id());
+    checkOwner(list);
+    repository.updateList(list);
+    return list(list.orgId(), list.id());
+  }
+
+  public WorkList list(String orgId, String id) {
+    return repository.findList(orgId, id).orElseThrow(() -> new NotFound("list", id));
+  }
+
+  public List<WorkList> lists(String orgId) {
+    return repository.lists(orgId);
+  }
+
+  public void deleteList(String orgId, String id) {
+    if (!repository.deleteList(orgId, id)) {
+      throw new NotFound("list", id);
+    }
+  }
+
+  private void checkOwner(WorkList list) {
+    if (list.agentGroup() != null
+        && repository
+            .findGroupByName(MemberGroup.Kind.AGENT_GROUP, list.orgId(), list.agentGroup())
+            .isEmpty()) {
+      throw new InvalidInput(
+          "agentGroup", "agentGroup: no agent group named '" + list.agentGroup() + "'");
+    }
+    if (list.placeGroup() != null
+        && repository.findPlaceGroupByName(list.orgId(), list.placeGroup()).isEmpty()) {
+      throw new InvalidInput(
+          "placeGroup", "placeGroup: no place group named '" + list.placeGroup() + "'");
+    }
+  }
+
+  // ---- channels
+
+  public Channel createChannel(Channel channel) {
+    checkList(channel);
+    repository.insertChannel(channel);
+    return channel(channel.orgId(), channel.id());
+  }
+
+  public Channel updateChannel(Channel channel) {
+    channel(channel.orgId(), channel.id());
+    checkList(channel);
+    repository.updateChannel(channel);
+    return channel(channel.orgId(), channel.id());
+  }
+
+  public Channel channel(String orgId, String id) {
+    return repository.findChannel(orgId, id).orElseThrow(() -> new NotFound("channel", id));
+  }
+
+  public List<Channel> channels(String orgId) {
+    return repository.channels(orgId);
+  }
+
+  public void deleteChannel(String orgId, String id) {
+    if (!repository.deleteChannel(orgId, id)) {
+      throw new NotFound("channel", id);
+    }
+  }
+
+  private void checkList(Channel channel) {
+    if (channel.listId() != null
+        && repository.findList(channel.orgId(), channel.listId()).isEmpty()) {
+      throw new InvalidInput("listId", "listId: no list with id '" + channel.listId() + "'");
+    }
+  }
+}

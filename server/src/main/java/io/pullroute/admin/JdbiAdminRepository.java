@@ -1,0 +1,764 @@
+package io.pullroute.admin;
+
+import io.pullroute.common.PullrouteException.Conflict;
+import io.pullroute.store.StoreErrors;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** {@link AdminRepository} on JDBC: all administration SQL. Thread-safe. */
+public final class JdbiAdminRepository implements AdminRepository {
+  private static final List<String> OPEN_STATES = List.of("UNREAD", "ACTIVE", "INACTIVE");
+
+  private final Jdbi jdbi;
+
+  public JdbiAdminRepository(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  // ---- organizations
+
+  @Override
+  public boolean createOrganization(String orgId, String apiKeyHash, Instant now) {
+    return jdbi.withHandle(
+            handle ->
+                handle
+                    .createUpdate(
+                        "INSERT INTO organization (id, api_key_hash, created_at)"
+                            + " VALUES (:id, :key, :now) ON CONFLICT DO NOTHING")
+                    .bind("id", orgId)
+                    .bind("key", apiKeyHash)
+                    .bind("now", now)
+                    .execute())
+        == 1;
+  }
+
+  @Override
+  public boolean organizationExists(String orgId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                    .createQuery("SELECT COUNT(*) FROM organization WHERE id = :id")
+                    .bind("id", orgId)
+                    .mapTo(Integer.class)
+                    .one()
+                > 0);
+  }
+
+  @Override
+  public List<String> organizationIds() {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery("SELECT id FROM organization ORDER BY id")
+                .mapTo(String.class)
+                .list());
+  }
+
+  // ---- users
+
+  private static final String USER_COLUMNS =
+      "id, org_id, username, first_name, last_name, roles, place, created_at";
+
+  @Override
+  public void insertUser(User user, String passwordHash) {
+    unique(
+        "username",
+        "a user named '" + user.username() + "' already exists",
+        () ->
+            jdbi.withHandle(
+                handle ->
+                    handle
+                        .createUpdate(
+                            "INSERT INTO app_user (id, org_id, username, password_hash,"
+                                + " first_name, last_name, roles, place, created_at) VALUES (:id,"
+                                + " :org, :username, :hash, :first, :last, :roles, :place, :now)")
+                        .bind("id", user.id())
+                        .bind("org", user.orgId())
+                        .bind("username", user.username())
+                        .bind("hash", passwordHash)
+                        .bind("first", user.firstName())
+                        .bind("last", user.lastName())
+                        .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
+                        .bind("place", user.place())
+                        .bind("now", user.createdAt())
+                        .execute()));
+  }
+
+  @Override
+  public void updateUser(User user, String passwordHash) {
+    unique(
+        "username",
+        "a user named '" + user.username() + "' already exists",
+        () ->
+            jdbi.withHandle(
+                handle ->
+                    handle
+                        .createUpdate(
+                            "UPDATE app_user SET username = :username, first_name = :first,"
+                                + " last_name = :last, roles = :roles, place = :place,"
+                                + " password_hash = COALESCE(:hash, password_hash)"
+                                + " WHERE org_id = :org AND id = :id")
+                        .bind("id", user.id())
+                        .bind("org", user.orgId())
+                        .bind("username", user.username())
+                        .bind("hash", passwordHash)
+                        .bind("first", user.firstName())
+                        .bind("last", user.lastName())
+                        .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
+                        .bind("place", user.place())
+                        .execute()));
+  }
+
+  @Override
+  public Optional<User> findUser(String orgId, String id) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT " + USER_COLUMNS + " FROM app_user WHERE org_id = :org AND id = :id")
+                .bind("org", orgId)
+                .bind("id", id)
+                .map((rs, ctx) -> user(rs))
+                .findOne());
+  }
+
+  @Override
+  public Optional<User> findUserByName(String orgId, String username) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT "
+                        + USER_COLUMNS
+                        + " FROM app_user WHERE org_id = :org AND username = :username")
+                .bind("org", orgId)
+                .bind("username", username)
+                .map((rs, ctx) -> user(rs))
+                .findOne());
+  }
+
+  @Override
+  public List<User> users(String orgId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT "
+                        + USER_COLUMNS
+                        + " FROM app_user WHERE org_id = :org ORDER BY username")
+                .bind("org", orgId)
+                .map((rs, ctx) -> user(rs))
+                .list());
+  }
+
+  @Override
+  public boolean deleteUser(String orgId, String id) {
+    return delete("user", "DELETE FROM app_user WHERE org_id = :org AND id = :id", orgId, id);
+  }
+
+  @Override
+  public Set<String> existingUserIds(String orgId, Collection<String> ids) {
+    if (ids.isEmpty()) {
+      return Set.of();
+    }
+    return jdbi.withHandle(
+        handle ->
+            new HashSet<>(
+                handle
+                    .createQuery("SELECT id FROM app_user WHERE org_id = :org AND id IN (<ids>)")
+                    .bind("org", orgId)
+                    .bindList("ids", List.copyOf(ids))
+                    .mapTo(String.class)
+                    .list()));
+  }
+
+  private static User user(ResultSet rs) throws SQLException {
+    return new User(
+        rs.getString("id"),
+        rs.getString("org_id"),
+        rs.getString("username"),
+        rs.getString("first_name"),
+        rs.getString("last_name"),
+        Set.of(rs.getString("roles").split(" ")),
+        rs.getString("place"),
+        instant(rs, "created_at"));
+  }
+
+  // ---- teams and agent groups
+
+  private static String groupTable(MemberGroup.Kind kind) {
+    return switch (kind) {
+      case TEAM -> "team";
+      case AGENT_GROUP -> "agent_group";
+    };
+  }
+
+  private static String memberTable(MemberGroup.Kind kind) {
+    return groupTable(kind) + "_member";
+  }
+
+  @Override
+  public void insertGroup(MemberGroup group) {
+    unique(
+        "name",
+        "a " + group.kind().label() + " named '" + group.name() + "' already exists",
+        () ->
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "INSERT INTO "
+                              + groupTable(group.kind())
+                              + " (id, org_id, name, description, created_at)"
+                              + " VALUES (:id, :org, :name, :description, :now)")
+                      .bind("id", group.id())
+                      .bind("org", group.orgId())
+                      .bind("name", group.name())
+                      .bind("description", group.description())
+                      .bind("now", group.createdAt())
+                      .execute();
+                  replaceMembers(handle, memberTable(group.kind()), group.id(), group.members());
+                }));
+  }
+
+  @Override
+  public void updateGroup(MemberGroup group) {
+    unique(
+        "name",
+        "a " + group.kind().label() + " named '" + group.name() + "' already exists",
+        () ->
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "UPDATE "
+                              + groupTable(group.kind())
+                              + " SET name = :name, description = :description"
+                              + " WHERE org_id = :org AND id = :id")
+                      .bind("id", group.id())
+                      .bind("org", group.orgId())
+                      .bind("name", group.name())
+                      .bind("description", group.description())
+                      .execute();
+                  replaceMembers(handle, memberTable(group.kind()), group.id(), group.members());
+                }));
+  }
+
+  private static void replaceMembers(
+      Handle handle, String table, String groupId, List<String> userIds) {
+    handle
+        .createUpdate("DELETE FROM " + table + " WHERE group_id = :group")
+        .bind("group", groupId)
+        .execute();
+    var batch =
+        handle.prepareBatch("INSERT INTO " + table + " (group_id, user_id) VALUES (:group, :user)");
+    for (String userId : userIds) {
+      batch.bind("group", groupId).bind("user", userId).add();
+    }
+    if (!userIds.isEmpty()) {
+      batch.execute();
+    }
+  }
+
+  @Override
+  public Optional<MemberGroup> findGroup(MemberGroup.Kind kind, String orgId, String id) {
+    return groupsWhere(kind, orgId, "id = :key", id).stream().findFirst();
+  }
+
+  @Override
+  public Optional<MemberGroup> findGroupByName(MemberGroup.Kind kind, String orgId, String name) {
+    return groupsWhere(kind, orgId, "name = :key", name).stream().findFirst();
+  }
+
+  @Override
+  public List<MemberGroup> groups(MemberGroup.Kind kind, String orgId) {
+    return groupsWhere(kind, orgId, "1 = 1", null);
+  }
+
+  private List<MemberGroup> groupsWhere(
+      MemberGroup.Kind kind, String orgId, String condition, String key) {
+    return jdbi.withHandle(
+        handle -> {
+          var query =
+              handle
+                  .createQuery(
+                      "SELECT id, org_id, name, description, created_at FROM "
+                          + groupTable(kind)
+                          + " WHERE org_id = :org AND "
+                          + condition
+                          + " ORDER BY name")
+                  .bind("org", orgId);
+          if (key != null) {
+            query.bind("key", key);
+          }
+          List<String[]> rows = new ArrayList<>();
+          List<Instant> created = new ArrayList<>();
+          query
+              .map(
+                  (rs, ctx) -> {
+                    created.add(instant(rs, "created_at"));
+                    return new String[] {
+                      rs.getString("id"), rs.getString("name"), rs.getString("description")
+                    };
+                  })
+              .forEach(rows::add);
+          Map<String, List<String>> members =
+              members(handle, memberTable(kind), rows.stream().map(row -> row[0]).toList());
+          List<MemberGroup> groups = new ArrayList<>();
+          for (int i = 0; i < rows.size(); i++) {
+            String[] row = rows.get(i);
+            groups.add(
+                new MemberGroup(
+                    kind,
+                    row[0],
+                    orgId,
+                    row[1],
+                    row[2],
+                    members.getOrDefault(row[0], List.of()),
+                    created.get(i)));
+          }
+          return groups;
+        });
+  }
+
+  private static Map<String, List<String>> members(
+      Handle handle, String table, List<String> groupIds) {
+    Map<String, List<String>> members = new HashMap<>();
+    if (groupIds.isEmpty()) {
+      return members;
+    }
+    String column = table.equals("place_group_place") ? "place" : "user_id";
+    handle
+        .createQuery(
+            "SELECT group_id, "
+                + column
+                + " FROM "
+                + table
+                + " WHERE group_id IN (<ids>) ORDER BY "
+                + column)
+        .bindList("ids", groupIds)
+        .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)})
+        .forEach(row -> members.computeIfAbsent(row[0], k -> new ArrayList<>()).add(row[1]));
+    return members;
+  }
+
+  @Override
+  public boolean deleteGroup(MemberGroup.Kind kind, String orgId, String id) {
+    return delete(
+        kind.label(),
+        "DELETE FROM " + groupTable(kind) + " WHERE org_id = :org AND id = :id",
+        orgId,
+        id);
+  }
+
+  // ---- place groups
+
+  @Override
+  public void insertPlaceGroup(PlaceGroup group) {
+    unique(
+        "name",
+        "a place group named '" + group.name() + "' already exists",
+        () ->
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "INSERT INTO place_group (id, org_id, name, created_at)"
+                              + " VALUES (:id, :org, :name, :now)")
+                      .bind("id", group.id())
+                      .bind("org", group.orgId())
+                      .bind("name", group.name())
+                      .bind("now", group.createdAt())
+                      .execute();
+                  replacePlaces(handle, group);
+                }));
+  }
+
+  @Override
+  public void updatePlaceGroup(PlaceGroup group) {
+    unique(
+        "name",
+        "a place group named '" + group.name() + "' already exists",
+        () ->
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "UPDATE place_group SET name = :name WHERE org_id = :org AND id = :id")
+                      .bind("id", group.id())
+                      .bind("org", group.orgId())
+                      .bind("name", group.name())
+                      .execute();
+                  replacePlaces(handle, group);
+                }));
+  }
+
+  private static void replacePlaces(Handle handle, PlaceGroup group) {
+    handle
+        .createUpdate("DELETE FROM place_group_place WHERE group_id = :group")
+        .bind("group", group.id())
+        .execute();
+    for (String place : new java.util.LinkedHashSet<>(group.places())) {
+      handle
+          .createUpdate("INSERT INTO place_group_place (group_id, place) VALUES (:group, :place)")
+          .bind("group", group.id())
+          .bind("place", place)
+          .execute();
+    }
+  }
+
+  @Override
+  public Optional<PlaceGroup> findPlaceGroup(String orgId, String id) {
+    return placeGroupsWhere(orgId, "id = :key", id).stream().findFirst();
+  }
+
+  @Override
+  public Optional<PlaceGroup> findPlaceGroupByName(String orgId, String name) {
+    return placeGroupsWhere(orgId, "name = :key", name).stream().findFirst();
+  }
+
+  @Override
+  public List<PlaceGroup> placeGroups(String orgId) {
+    return placeGroupsWhere(orgId, "1 = 1", null);
+  }
+
+  private List<PlaceGroup> placeGroupsWhere(String orgId, String condition, String key) {
+    return jdbi.withHandle(
+        handle -> {
+          var query =
+              handle
+                  .createQuery(
+                      "SELECT id, name, created_at FROM place_group WHERE org_id = :org AND "
+                          + condition
+                          + " ORDER BY name")
+                  .bind("org", orgId);
+          if (key != null) {
+            query.bind("key", key);
+          }
+          List<Object[]> rows =
+              query
+                  .map(
+                      (rs, ctx) ->
+                          new Object[] {
+                            rs.getString("id"), rs.getString("name"), instant(rs, "created_at")
+                          })
+                  .list();
+          Map<String, List<String>> places =
+              members(
+                  handle, "place_group_place", rows.stream().map(row -> (String) row[0]).toList());
+          return rows.stream()
+              .map(
+                  row ->
+                      new PlaceGroup(
+                          (String) row[0],
+                          orgId,
+                          (String) row[1],
+                          places.getOrDefault((String) row[0], List.of()),
+                          (Instant) row[2]))
+              .toList();
+        });
+  }
+
+  @Override
+  public boolean deletePlaceGroup(String orgId, String id) {
+    return delete(
+        "place group", "DELETE FROM place_group WHERE org_id = :org AND id = :id", orgId, id);
+  }
+
+  // ---- lists
+
+  private static final String LIST_SELECT =
+      "SELECT l.id, l.name, l.description, l.created_at, ag.name AS agent_group,"
+          + " pg.name AS place_group FROM work_list l"
+          + " LEFT JOIN agent_group ag ON ag.id = l.agent_group_id"
+          + " LEFT JOIN place_group pg ON pg.id = l.place_group_id"
+          + " WHERE l.org_id = :org AND ";
+
+  @Override
+  public void insertList(WorkList list) {
+    unique(
+        "name",
+        "a list named '" + list.name() + "' already exists",
+        () ->
+            jdbi.useHandle(
+                handle ->
+                    handle
+                        .createUpdate(
+                            "INSERT INTO work_list (id, org_id, name, description, agent_group_id,"
+                                + " place_group_id, created_at) VALUES (:id, :org, :name,"
+                                + " :description, (SELECT id FROM agent_group WHERE org_id = :org"
+                                + " AND name = :agentGroup), (SELECT id FROM place_group WHERE"
+                                + " org_id = :org AND name = :placeGroup), :now)")
+                        .bind("id", list.id())
+                        .bind("org", list.orgId())
+                        .bind("name", list.name())
+                        .bind("description", list.description())
+                        .bind("agentGroup", list.agentGroup())
+                        .bind("placeGroup", list.placeGroup())
+                        .bind("now", list.createdAt())
+                        .execute()));
+  }
+
+  @Override
+  public void updateList(WorkList list) {
+    unique(
+        "name",
+        "a list named '" + list.name() + "' already exists",
+        () ->
+            jdbi.useHandle(
+                handle ->
+                    handle
+                        .createUpdate(
+                            "UPDATE work_list SET name = :name, description = :description,"
+                                + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
+                                + " :org AND name = :agentGroup), place_group_id = (SELECT id FROM"
+                                + " place_group WHERE org_id = :org AND name = :placeGroup)"
+                                + " WHERE org_id = :org AND id = :id")
+                        .bind("id", list.id())
+                        .bind("org", list.orgId())
+                        .bind("name", list.name())
+                        .bind("description", list.description())
+                        .bind("agentGroup", list.agentGroup())
+                        .bind("placeGroup", list.placeGroup())
+                        .execute()));
+  }
+
+  @Override
+  public Optional<WorkList> findList(String orgId, String id) {
+    return listsWhere(orgId, "l.id = :key", id).stream().findFirst();
+  }
+
+  @Override
+  public Optional<WorkList> findListByName(String orgId, String name) {
+    return listsWhere(orgId, "l.name = :key", name).stream().findFirst();
+  }
+
+  @Override
+  public List<WorkList> lists(String orgId) {
+    return listsWhere(orgId, "1 = 1", null);
+  }
+
+  private List<WorkList> listsWhere(String orgId, String condition, String key) {
+    return jdbi.withHandle(
+        handle -> {
+          var query =
+              handle.createQuery(LIST_SELECT + condition + " ORDER BY l.name").bind("org", orgId);
+          if (key != null) {
+            query.bind("key", key);
+          }
+          List<Object[]> rows =
+              query
+                  .map(
+                      (rs, ctx) ->
+                          new Object[] {
+                            rs.getString("id"),
+                            rs.getString("name"),
+                            rs.getString("description"),
+                            rs.getString("agent_group"),
+                            rs.getString("place_group"),
+                            instant(rs, "created_at")
+                          })
+                  .list();
+          Map<String, Map<String, Integer>> counts = new HashMap<>();
+          if (!rows.isEmpty()) {
+            handle
+                .createQuery(
+                    "SELECT list_id, state, COUNT(*) AS n FROM conversation"
+                        + " WHERE org_id = :org AND list_id IN (<ids>) AND state IN (<states>)"
+                        + " GROUP BY list_id, state")
+                .bind("org", orgId)
+                .bindList("ids", rows.stream().map(row -> row[0]).toList())
+                .bindList("states", OPEN_STATES)
+                .map((rs, ctx) -> new Object[] {rs.getString(1), rs.getString(2), rs.getInt(3)})
+                .forEach(
+                    row ->
+                        counts
+                            .computeIfAbsent((String) row[0], k -> new HashMap<>())
+                            .put((String) row[1], (Integer) row[2]));
+          }
+          return rows.stream()
+              .map(
+                  row -> {
+                    Map<String, Integer> perState = new HashMap<>();
+                    for (String state : OPEN_STATES) {
+                      perState.put(
+                          state,
+                          counts.getOrDefault((String) row[0], Map.of()).getOrDefault(state, 0));
+                    }
+                    return new WorkList(
+                        (String) row[0],
+                        orgId,
+                        (String) row[1],
+                        (String) row[2],
+                        (String) row[3],
+                        (String) row[4],
+                        perState,
+                        (Instant) row[5]);
+                  })
+              .toList();
+        });
+  }
+
+  @Override
+  public boolean deleteList(String orgId, String id) {
+    return delete("list", "DELETE FROM work_list WHERE org_id = :org AND id = :id", orgId, id);
+  }
+
+  // ---- channels
+
+  private static final String CHANNEL_COLUMNS =
+      "id, org_id, name, service_identifier, channel_type, routing_mode, list_id,"
+          + " customer_activity_timeout, agent_request_ttl, created_at";
+
+  @Override
+  public void insertChannel(Channel channel) {
+    unique(
+        "name",
+        "a channel named '" + channel.name() + "' already exists",
+        () ->
+            jdbi.useHandle(
+                handle ->
+                    bindChannel(
+                            handle.createUpdate(
+                                "INSERT INTO channel ("
+                                    + CHANNEL_COLUMNS
+                                    + ") VALUES (:id, :org, :name, :serviceIdentifier,"
+                                    + " :channelType, :routingMode, :listId, :activityTimeout,"
+                                    + " :ttl, :now)"),
+                            channel)
+                        .execute()));
+  }
+
+  @Override
+  public void updateChannel(Channel channel) {
+    unique(
+        "name",
+        "a channel named '" + channel.name() + "' already exists",
+        () ->
+            jdbi.useHandle(
+                handle ->
+                    bindChannel(
+                            handle.createUpdate(
+                                "UPDATE channel SET name = :name, service_identifier ="
+                                    + " :serviceIdentifier, channel_type = :channelType,"
+                                    + " routing_mode = :routingMode, list_id = :listId,"
+                                    + " customer_activity_timeout = :activityTimeout,"
+                                    + " agent_request_ttl = :ttl"
+                                    + " WHERE org_id = :org AND id = :id"),
+                            channel)
+                        .execute()));
+  }
+
+  private static org.jdbi.v3.core.statement.Update bindChannel(
+      org.jdbi.v3.core.statement.Update update, Channel channel) {
+    return update
+        .bind("id", channel.id())
+        .bind("org", channel.orgId())
+        .bind("name", channel.name())
+        .bind("serviceIdentifier", channel.serviceIdentifier())
+        .bind("channelType", channel.channelType())
+        .bind("routingMode", channel.routingMode())
+        .bind("listId", channel.listId())
+        .bind("activityTimeout", channel.customerActivityTimeout())
+        .bind("ttl", channel.agentRequestTtl())
+        .bind("now", channel.createdAt());
+  }
+
+  @Override
+  public Optional<Channel> findChannel(String orgId, String id) {
+    return channelsWhere(orgId, "id = :key", id).stream().findFirst();
+  }
+
+  @Override
+  public Optional<Channel> findChannelByName(String orgId, String name) {
+    return channelsWhere(orgId, "name = :key", name).stream().findFirst();
+  }
+
+  @Override
+  public List<Channel> channels(String orgId) {
+    return channelsWhere(orgId, "1 = 1", null);
+  }
+
+  private List<Channel> channelsWhere(String orgId, String condition, String key) {
+    return jdbi.withHandle(
+        handle -> {
+          var query =
+              handle
+                  .createQuery(
+                      "SELECT "
+                          + CHANNEL_COLUMNS
+                          + " FROM channel WHERE org_id = :org AND "
+                          + condition
+                          + " ORDER BY name")
+                  .bind("org", orgId);
+          if (key != null) {
+            query.bind("key", key);
+          }
+          return query
+              .map(
+                  (rs, ctx) ->
+                      new Channel(
+                          rs.getString("id"),
+                          rs.getString("org_id"),
+                          rs.getString("name"),
+                          rs.getString("service_identifier"),
+                          rs.getString("channel_type"),
+                          rs.getString("routing_mode"),
+                          rs.getString("list_id"),
+                          (Integer) rs.getObject("customer_activity_timeout"),
+                          (Integer) rs.getObject("agent_request_ttl"),
+                          instant(rs, "created_at")))
+              .list();
+        });
+  }
+
+  @Override
+  public boolean deleteChannel(String orgId, String id) {
+    return delete("channel", "DELETE FROM channel WHERE org_id = :org AND id = :id", orgId, id);
+  }
+
+  // ---- shared
+
+  private boolean delete(String what, String sql, String orgId, String id) {
+    try {
+      return jdbi.withHandle(
+              handle -> handle.createUpdate(sql).bind("org", orgId).bind("id", id).execute())
+          == 1;
+    } catch (RuntimeException e) {
+      if (StoreErrors.isForeignKeyViolation(e)) {
+        throw new Conflict(
+            what, "the " + what + " " + id + " is still in use and cannot be deleted");
+      }
+      throw e;
+    }
+  }
+
+  private static void unique(String field, String message, Runnable write) {
+    try {
+      write.run();
+    } catch (RuntimeException e) {
+      if (StoreErrors.isUniqueViolation(e)) {
+        throw new Conflict(field, message);
+      }
+      throw e;
+    }
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+    return value == null ? null : value.toInstant();
+  }
+}

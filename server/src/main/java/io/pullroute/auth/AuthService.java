@@ -1,0 +1,128 @@
+package io.pullroute.auth;
+
+import io.pullroute.auth.CredentialRepository.ClientRecord;
+import io.pullroute.auth.CredentialRepository.UserCredential;
+import io.pullroute.common.PullrouteException.Unauthenticated;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
+
+/** Grants tokens and authenticates callers. Thread-safe. */
+public final class AuthService {
+  /** A hash compared against when a client or user is unknown, so both take equally long. */
+  private static final String DUMMY_HASH =
+      new PasswordHasher().hash("pullroute-dummy-secret-for-timing");
+
+  private final CredentialRepository credentials;
+  private final TokenService tokens;
+  private final PasswordHasher hasher;
+
+  public AuthService(CredentialRepository credentials, TokenService tokens, PasswordHasher hasher) {
+    this.credentials = credentials;
+    this.tokens = tokens;
+    this.hasher = hasher;
+  }
+
+  /** A granted access token. */
+  public record Grant(String accessToken, long expiresIn, Set<String> scopes) {}
+
+  public Grant clientCredentials(String clientId, String clientSecret, String requestedScope) {
+    Optional<ClientRecord> client = credentials.findClient(clientId);
+    String hash = client.map(ClientRecord::secretHash).orElse(DUMMY_HASH);
+    if (!hasher.matches(clientSecret, hash) || client.isEmpty()) {
+      throw OAuthError.invalidClient("client authentication failed");
+    }
+    ClientRecord record = client.get();
+    Set<String> scopes = narrow(record.scopes(), requestedScope);
+    Principal principal =
+        new Principal(
+            Principal.Kind.CLIENT, record.orgId(), record.clientId(), null, Set.of(), scopes);
+    return new Grant(tokens.issue(principal), tokens.lifetimeSeconds(), scopes);
+  }
+
+  public Grant password(String orgId, String username, String password, String requestedScope) {
+    Optional<UserCredential> user = credentials.findUser(orgId, username);
+    String hash = user.map(UserCredential::passwordHash).orElse(DUMMY_HASH);
+    if (!hasher.matches(password, hash) || user.isEmpty()) {
+      throw OAuthError.invalidGrant("unknown organization, username or password");
+    }
+    UserCredential found = user.get();
+    Set<String> scopes = narrow(userScopes(found.roles()), requestedScope);
+    Principal principal =
+        new Principal(
+            Principal.Kind.USER, orgId, found.userId(), found.username(), found.roles(), scopes);
+    return new Grant(tokens.issue(principal), tokens.lifetimeSeconds(), scopes);
+  }
+
+  /** A user's scopes: one per role, plus the streaming API. */
+  static Set<String> userScopes(Set<String> roles) {
+    Set<String> scopes = new HashSet<>(roles);
+    scopes.add(Scopes.STREAMING);
+    return scopes;
+  }
+
+  private static Set<String> narrow(Set<String> allowed, String requested) {
+    if (requested == null || requested.isBlank()) {
+      return allowed;
+    }
+    Set<String> wanted = Scopes.parse(requested);
+    for (String scope : wanted) {
+      if (!allowed.contains(scope)) {
+        throw OAuthError.invalidScope("scope '" + scope + "' is not allowed for this client");
+      }
+    }
+    return wanted;
+  }
+
+  /** The principal behind an {@code Authorization} header value. */
+  public Principal authenticate(String authorizationHeader) {
+    if (authorizationHeader == null || authorizationHeader.isBlank()) {
+      throw new Unauthenticated("Authorization header with a Bearer token is required");
+    }
+    if (!authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw new Unauthenticated("Authorization header must be 'Bearer <access token>'");
+    }
+    return tokens.verify(authorizationHeader.substring(7).trim());
+  }
+
+  /** Whether {@code apiKey} is the API key of {@code orgId}. */
+  public boolean apiKeyMatches(String orgId, String apiKey) {
+    if (apiKey == null) {
+      return false;
+    }
+    return credentials
+        .apiKeyHash(orgId)
+        .map(
+            stored ->
+                MessageDigest.isEqual(
+                    stored.getBytes(StandardCharsets.US_ASCII),
+                    apiKeyHash(apiKey).getBytes(StandardCharsets.US_ASCII)))
+        .orElse(false);
+  }
+
+  /** Creates the client, or resets its secret and scopes (used for operator and demo clients). */
+  public void ensureClient(String clientId, String orgId, String secret, Set<String> scopes) {
+    Optional<ClientRecord> existing = credentials.findClient(clientId);
+    if (existing.isPresent()
+        && existing.get().scopes().equals(scopes)
+        && hasher.matches(secret, existing.get().secretHash())) {
+      return;
+    }
+    credentials.saveClient(clientId, orgId, hasher.hash(secret), scopes);
+  }
+
+  /** API keys are long random strings, so a fast digest is enough to keep them out of the store. */
+  public static String apiKeyHash(String apiKey) {
+    try {
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+package io.pullroute.auth;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.pullroute.common.Ids;
+import io.pullroute.common.PullrouteException.Unauthenticated;
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Date;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Issues and verifies signed JWT access tokens (HS256). The key lives in the store, so tokens
+ * survive restarts and every node of a cluster accepts them. Thread-safe.
+ */
+public final class TokenService {
+  static final Duration TOKEN_LIFETIME = Duration.ofHours(1);
+  private static final String ISSUER = "pullroute";
+
+  private final MACSigner signer;
+  private final MACVerifier verifier;
+  private final InstantSource clock;
+
+  public TokenService(byte[] key, InstantSource clock) {
+    try {
+      this.signer = new MACSigner(key);
+      this.verifier = new MACVerifier(key);
+    } catch (JOSEException e) {
+      throw new IllegalStateException("signing key unusable: " + e.getMessage(), e);
+    }
+    this.clock = clock;
+  }
+
+  public String issue(Principal principal) {
+    Instant now = clock.instant();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .issuer(ISSUER)
+            .subject(principal.subject())
+            .jwtID(Ids.newId())
+            .issueTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(TOKEN_LIFETIME)))
+            .claim("knd", principal.kind().name())
+            .claim("org", principal.orgId())
+            .claim("usr", principal.username())
+            .claim("roles", List.copyOf(principal.roles()))
+            .claim("scope", String.join(" ", principal.scopes()))
+            .build();
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+    try {
+      jwt.sign(signer);
+    } catch (JOSEException e) {
+      throw new IllegalStateException("signing failed", e);
+    }
+    return jwt.serialize();
+  }
+
+  /** The principal a token stands for; {@link Unauthenticated} when it is not valid now. */
+  public Principal verify(String token) {
+    try {
+      SignedJWT jwt = SignedJWT.parse(token);
+      if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
+        throw new Unauthenticated("access token signature is not valid");
+      }
+      JWTClaimsSet claims = jwt.getJWTClaimsSet();
+      Date expiry = claims.getExpirationTime();
+      if (expiry == null || !clock.instant().isBefore(expiry.toInstant())) {
+        throw new Unauthenticated("access token has expired");
+      }
+      if (!ISSUER.equals(claims.getIssuer())) {
+        throw new Unauthenticated("access token was not issued by pullroute");
+      }
+      String scope = claims.getStringClaim("scope");
+      List<String> roles = claims.getStringListClaim("roles");
+      return new Principal(
+          Principal.Kind.valueOf(claims.getStringClaim("knd")),
+          claims.getStringClaim("org"),
+          claims.getSubject(),
+          claims.getStringClaim("usr"),
+          roles == null ? Set.of() : new HashSet<>(roles),
+          scope == null || scope.isBlank() ? Set.of() : Set.of(scope.split(" ")));
+    } catch (ParseException | JOSEException | IllegalArgumentException | NullPointerException e) {
+      throw new Unauthenticated("access token is not valid");
+    }
+  }
+
+  public long lifetimeSeconds() {
+    return TOKEN_LIFETIME.toSeconds();
+  }
+}

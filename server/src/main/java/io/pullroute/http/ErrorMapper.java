@@ -1,0 +1,96 @@
+package io.pullroute.http;
+
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.pullroute.auth.OAuthError;
+import io.pullroute.common.PullrouteException;
+import io.pullroute.common.PullrouteException.Conflict;
+import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.NotFound;
+import io.pullroute.common.PullrouteException.PayloadTooLarge;
+import io.pullroute.common.PullrouteException.RateLimited;
+import io.pullroute.common.PullrouteException.Unauthenticated;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one table from exceptions to HTTP statuses and error bodies. */
+public final class ErrorMapper {
+  private static final Logger LOG = LoggerFactory.getLogger(ErrorMapper.class);
+
+  private static final Map<Class<? extends PullrouteException>, Integer> STATUS =
+      Map.of(
+          InvalidInput.class, 400,
+          Unauthenticated.class, 401,
+          Forbidden.class, 403,
+          NotFound.class, 404,
+          Conflict.class, 409,
+          PayloadTooLarge.class, 413,
+          RateLimited.class, 429);
+
+  private ErrorMapper() {}
+
+  static void register(RoutesConfig routes) {
+    routes.exception(PullrouteException.class, ErrorMapper::handle);
+    routes.exception(
+        HttpResponseException.class,
+        (e, ctx) -> {
+          if (e.getStatus() == 404) {
+            write(ctx, notFound(ctx));
+          } else {
+            write(ctx, ErrorResponse.of(e.getStatus(), "http", "http", e.getMessage()));
+          }
+        });
+    routes.exception(
+        Exception.class,
+        (e, ctx) -> {
+          LOG.error("unhandled failure on {} {}", ctx.method(), ctx.path(), e);
+          write(ctx, ErrorResponse.of(500, "server", "internalError", "internal server error"));
+        });
+    routes.error(
+        404,
+        ctx -> {
+          if (ctx.resultInputStream() == null) {
+            write(ctx, notFound(ctx));
+          }
+        });
+  }
+
+  private static ErrorResponse notFound(Context ctx) {
+    return ErrorResponse.of(
+        404, "path", "notFound", "no route for " + ctx.method().name() + " " + ctx.path());
+  }
+
+  static void handle(PullrouteException failure, Context ctx) {
+    if (failure instanceof OAuthError oauth) {
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("error", oauth.error());
+      body.put("error_description", oauth.getMessage());
+      if (oauth.status() == 401) {
+        ctx.header("WWW-Authenticate", "Basic realm=\"pullroute\"");
+      }
+      ctx.header("Cache-Control", "no-store");
+      ctx.status(oauth.status()).json(body);
+      return;
+    }
+    if (failure instanceof RateLimited limited) {
+      ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
+    }
+    if (failure instanceof Unauthenticated) {
+      ctx.header("WWW-Authenticate", "Bearer realm=\"pullroute\"");
+    }
+    Integer status = STATUS.get(failure.getClass());
+    if (status == null) {
+      LOG.error("no status mapped for {}; this indicates a bug", failure.getClass(), failure);
+      status = 500;
+    }
+    write(ctx, ErrorResponse.of(status, failure.scope(), failure.reason(), failure.getMessage()));
+  }
+
+  static void write(Context ctx, ErrorResponse body) {
+    ctx.status(body.code()).json(body);
+  }
+}

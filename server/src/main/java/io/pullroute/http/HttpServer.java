@@ -1,0 +1,213 @@
+package io.pullroute.http;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.javalin.json.JavalinJackson;
+import io.javalin.router.Endpoint;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.pullroute.auth.AuthService;
+import io.pullroute.auth.Principal;
+import io.pullroute.common.Ids;
+import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.PayloadTooLarge;
+import io.pullroute.common.PullrouteException.Unauthenticated;
+import io.pullroute.config.Config;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.server.ServerConnector;
+
+/**
+ * The HTTP edge: Javalin on Jetty with virtual threads, the request pipeline (correlation id, size
+ * limit, authentication, API key, rate limit, timing) and the routes every feature adds.
+ */
+public final class HttpServer implements AutoCloseable {
+  private static final Pattern VIA_PATH =
+      Pattern.compile("^/via/v[23]/organizations/([^/]+)(/.*)?$");
+  private static final String STARTED_NANOS = "pullroute.startedNanos";
+
+  private final Javalin javalin;
+  private final List<RouteTable.Route> documented;
+  private final List<String> registered;
+
+  private HttpServer(Javalin javalin, List<RouteTable.Route> documented, List<String> registered) {
+    this.javalin = javalin;
+    this.documented = documented;
+    this.registered = registered;
+  }
+
+  /** Starts the server with the routes {@code features} add. */
+  public static HttpServer start(
+      Config config,
+      InstantSource clock,
+      AuthService auth,
+      PrometheusMeterRegistry metrics,
+      List<Consumer<RouteTable>> features) {
+    RateLimiter limiter = new RateLimiter(config.rateLimitPerSecond(), clock);
+    List<RouteTable.Route> documented = new ArrayList<>();
+    List<String> registered = Collections.synchronizedList(new ArrayList<>());
+    Set<String> openRoutes = new HashSet<>();
+
+    Javalin javalin =
+        Javalin.create(
+            javalinConfig -> {
+              javalinConfig.startup.showJavalinBanner = false;
+              javalinConfig.startup.showOldJavalinVersionWarning = false;
+              javalinConfig.concurrency.useVirtualThreads = true;
+              javalinConfig.http.maxRequestSize = Config.MAX_BODY_BYTES;
+              javalinConfig.http.asyncTimeout = 0;
+              javalinConfig.jsonMapper(new JavalinJackson(Json.MAPPER, true));
+              javalinConfig.jetty.host = config.host();
+              javalinConfig.jetty.port = config.port();
+              javalinConfig.jetty.modifyServer(
+                  server -> {
+                    server.setStopTimeout(2_000);
+                  });
+              javalinConfig.events.handlerAdded(
+                  info -> {
+                    String method = info.getHttpMethod().name();
+                    if (!method.startsWith("BEFORE") && !method.startsWith("AFTER")) {
+                      registered.add(method + " " + info.getPath());
+                    }
+                  });
+
+              var routes = javalinConfig.routes;
+              ErrorMapper.register(routes);
+              routes.before(ctx -> begin(ctx));
+              routes.beforeMatched(
+                  ctx -> {
+                    Endpoint endpoint = matched(ctx);
+                    if (endpoint == null
+                        || openRoutes.contains(endpoint.method.name() + " " + endpoint.path)) {
+                      return;
+                    }
+                    Principal principal = auth.authenticate(ctx.header("Authorization"));
+                    checkViaPath(ctx, principal, auth);
+                    ctx.attribute(Requests.PRINCIPAL, principal);
+                    limiter.acquire(principal.key());
+                  });
+              routes.after(ctx -> record(ctx, metrics));
+
+              RouteTable table = new RouteTable(routes);
+              table.open(
+                  HandlerType.GET,
+                  "/health",
+                  "operations",
+                  "Health: 200 {\"status\":\"UP\"} once ready",
+                  ctx -> ctx.json(Map.of("status", "UP")));
+              table.open(
+                  HandlerType.GET,
+                  "/metrics",
+                  "operations",
+                  "Prometheus metrics",
+                  ctx -> ctx.contentType("text/plain; version=0.0.4").result(metrics.scrape()));
+              table.open(
+                  HandlerType.GET,
+                  "/openapi.json",
+                  "operations",
+                  "This OpenAPI document",
+                  ctx -> ctx.json(OpenApi.document(documented)));
+              for (Consumer<RouteTable> feature : features) {
+                feature.accept(table);
+              }
+              documented.addAll(table.documented());
+              for (RouteTable.Route route : documented) {
+                if (!route.authenticated()) {
+                  openRoutes.add(route.method().name() + " " + route.path());
+                }
+              }
+            });
+    javalin.jettyServer(); // materialize before start so the accept queue can be raised
+    javalin.start();
+    for (var connector : javalin.jettyServer().server().getConnectors()) {
+      if (connector instanceof ServerConnector server) {
+        server.setAcceptQueueSize(8192);
+      }
+    }
+    return new HttpServer(javalin, List.copyOf(documented), registered);
+  }
+
+  private static void begin(Context ctx) {
+    ctx.attribute(STARTED_NANOS, System.nanoTime());
+    String correlationId = ctx.header("X-Correlation-Id");
+    if (correlationId == null || correlationId.isBlank() || correlationId.length() > 200) {
+      correlationId = Ids.newId();
+    }
+    ctx.attribute(Requests.CORRELATION_ID, correlationId);
+    ctx.header("X-Correlation-Id", correlationId);
+    if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
+      throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
+    }
+  }
+
+  /** {@code /via/…/organizations/{orgId}/…} needs the organization's API key and token. */
+  private static void checkViaPath(Context ctx, Principal principal, AuthService auth) {
+    Matcher via = VIA_PATH.matcher(ctx.path());
+    if (!via.matches()) {
+      return;
+    }
+    String orgId = via.group(1);
+    if (!orgId.equals(principal.orgId())) {
+      throw new Forbidden("the token does not belong to organization " + orgId);
+    }
+    if (!auth.apiKeyMatches(orgId, ctx.header("x-api-key"))) {
+      throw new Unauthenticated("x-api-key header is missing or not the organization's API key");
+    }
+  }
+
+  private static void record(Context ctx, PrometheusMeterRegistry metrics) {
+    Long started = ctx.attribute(STARTED_NANOS);
+    if (started == null) {
+      return;
+    }
+    Endpoint endpoint = matched(ctx);
+    String route = endpoint == null ? "unmatched" : endpoint.path;
+    Timer.builder("http.server.requests")
+        .description("HTTP requests by route, method and status")
+        .tag("method", ctx.method().name())
+        .tag("route", route)
+        .tag("status", Integer.toString(ctx.statusCode()))
+        .publishPercentileHistogram(false)
+        .register(metrics)
+        .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  /** The route a request matched, or null (unknown path). */
+  private static Endpoint matched(Context ctx) {
+    try {
+      return ctx.endpoints().matchedHttpEndpoint();
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  public int port() {
+    return javalin.port();
+  }
+
+  /** What the server documents in {@code /openapi.json}. */
+  public List<RouteTable.Route> documentedRoutes() {
+    return documented;
+  }
+
+  /** Every route registered with Javalin, as {@code METHOD path}. */
+  public List<String> registeredRoutes() {
+    synchronized (registered) {
+      return List.copyOf(registered);
+    }
+  }
+
+  @Override
+  public void close() {
+    javalin.stop();
+  }
+}

@@ -1,0 +1,84 @@
+package io.pullroute.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.pullroute.config.Config;
+import java.nio.file.Path;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatements;
+
+/**
+ * The relational store: a pooled data source, migrated by Flyway, used through Jdbi. H2 in file
+ * mode by default, PostgreSQL when a {@code jdbc:postgresql:} URL is configured. Thread-safe.
+ */
+public final class Database implements AutoCloseable {
+  private final HikariDataSource dataSource;
+  private final Jdbi jdbi;
+  private final Dialect dialect;
+
+  private Database(HikariDataSource dataSource, Dialect dialect) {
+    this.dataSource = dataSource;
+    this.dialect = dialect;
+    this.jdbi = Jdbi.create(dataSource);
+    // Statements share binding helpers; a value a statement does not use is not an error.
+    jdbi.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
+  }
+
+  /** Opens the store described by {@code config} and applies pending migrations. */
+  public static Database open(Config config) {
+    String url = config.dbUrl() != null ? config.dbUrl() : embeddedUrl(config.dataDir());
+    return open(url, config.dbUser(), config.dbPassword(), null);
+  }
+
+  /**
+   * Opens a store, optionally confined to one PostgreSQL {@code schema} (created when missing); the
+   * tests use that to give each server a store of its own inside one database.
+   */
+  public static Database open(String url, String user, String password, String schema) {
+    Dialect dialect = Dialect.of(url);
+    HikariConfig hikari = new HikariConfig();
+    hikari.setJdbcUrl(url);
+    if (user != null) {
+      hikari.setUsername(user);
+    }
+    if (password != null) {
+      hikari.setPassword(password);
+    }
+    hikari.setPoolName("pullroute");
+    hikari.setMaximumPoolSize(16);
+    hikari.setConnectionTimeout(10_000);
+    if (schema != null) {
+      hikari.setConnectionInitSql("SET search_path TO " + schema);
+    }
+    Flyway.configure()
+        .dataSource(url, user, password)
+        .schemas(schema == null ? new String[0] : new String[] {schema})
+        .createSchemas(true)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+    return new Database(new HikariDataSource(hikari), dialect);
+  }
+
+  static String embeddedUrl(Path dataDir) {
+    Path file = dataDir.toAbsolutePath().resolve("pullroute");
+    return "jdbc:h2:file:"
+        + file
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_ON_EXIT=FALSE";
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  public Dialect dialect() {
+    return dialect;
+  }
+
+  @Override
+  public void close() {
+    // Closing the pool closes the last connection, which closes an embedded H2 file cleanly.
+    dataSource.close();
+  }
+}

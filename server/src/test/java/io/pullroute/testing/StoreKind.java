@@ -1,0 +1,7 @@
+package io.pullroute.testing;
+
+/** The stores every store and API test runs on. */
+public enum StoreKind {
+  H2,
+  POSTGRES
+}
