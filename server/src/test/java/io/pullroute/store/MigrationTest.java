@@ -1,0 +1,73 @@
+package io.pullroute.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestStores;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** The migrations apply on an empty store of each kind, and again without effect. */
+class MigrationTest {
+  private static final List<String> TABLES =
+      List.of(
+          "signing_key",
+          "organization",
+          "api_client",
+          "app_user",
+          "team",
+          "team_member",
+          "agent_group",
+          "agent_group_member",
+          "place_group",
+          "place_group_place",
+          "work_list",
+          "channel",
+          "conversation");
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void migrations_apply_on_an_empty_store_and_are_idempotent(StoreKind kind) {
+    TestStores.Location location = TestStores.fresh(kind);
+    try (Database database = location.open()) {
+      for (String table : TABLES) {
+        Integer rows =
+            database
+                .jdbi()
+                .withHandle(
+                    handle ->
+                        handle
+                            .createQuery("SELECT COUNT(*) FROM " + table)
+                            .mapTo(Integer.class)
+                            .one());
+        assertThat(rows).as(table).isZero();
+      }
+      assertThat(database.dialect())
+          .isEqualTo(kind == StoreKind.H2 ? Dialect.H2 : Dialect.POSTGRES);
+    }
+    try (Database again = location.open()) {
+      Integer applied =
+          again
+              .jdbi()
+              .withHandle(
+                  handle ->
+                      handle
+                          .createQuery(
+                              "SELECT COUNT(*) FROM flyway_schema_history WHERE success = TRUE AND type = 'SQL'")
+                          .mapTo(Integer.class)
+                          .one());
+      assertThat(applied).isEqualTo(countMigrations());
+    }
+  }
+
+  private static int countMigrations() {
+    try (var files =
+        java.nio.file.Files.list(
+            java.nio.file.Path.of(MigrationTest.class.getResource("/db/migration").toURI()))) {
+      return (int) files.filter(path -> path.toString().endsWith(".sql")).count();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
