@@ -16,7 +16,13 @@ import io.pullroute.auth.Scopes;
 import io.pullroute.auth.TokenRoutes;
 import io.pullroute.auth.TokenService;
 import io.pullroute.config.Config;
+import io.pullroute.events.EventHub;
+import io.pullroute.events.JdbiEventLog;
 import io.pullroute.http.HttpServer;
+import io.pullroute.routing.JdbiRoutingRepository;
+import io.pullroute.routing.RoutingRoutes;
+import io.pullroute.routing.RoutingService;
+import io.pullroute.routing.RoutingTimers;
 import io.pullroute.store.Database;
 import java.time.InstantSource;
 import java.util.List;
@@ -30,11 +36,17 @@ public final class Pullroute implements AutoCloseable {
   /** The operator client whose secret {@code --operator-secret} sets. */
   public static final String OPERATOR_CLIENT = "operator";
 
+  private static final int HUB_CAPACITY = 16_384;
+
   private final Database database;
+  private final EventHub hub;
+  private final RoutingTimers timers;
   private final HttpServer http;
 
-  private Pullroute(Database database, HttpServer http) {
+  private Pullroute(Database database, EventHub hub, RoutingTimers timers, HttpServer http) {
     this.database = database;
+    this.hub = hub;
+    this.timers = timers;
     this.http = http;
   }
 
@@ -44,6 +56,8 @@ public final class Pullroute implements AutoCloseable {
 
   /** Starts on an already opened store (tests pass a PostgreSQL schema of their own). */
   public static Pullroute start(Config config, InstantSource clock, Database database) {
+    EventHub hub = null;
+    RoutingTimers timers = null;
     try {
       PasswordHasher hasher = new PasswordHasher();
       JdbiCredentialRepository credentials = new JdbiCredentialRepository(database.jdbi(), clock);
@@ -59,6 +73,12 @@ public final class Pullroute implements AutoCloseable {
         new Demo(admin, organizations, auth, clock).bootstrap();
       }
 
+      hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
+      RoutingService routing =
+          new RoutingService(
+              new JdbiRoutingRepository(database.jdbi(), clock), admin.repository(), hub);
+      timers = new RoutingTimers(routing, clock).start();
+
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new JvmMemoryMetrics().bindTo(metrics);
       new JvmThreadMetrics().bindTo(metrics);
@@ -71,9 +91,16 @@ public final class Pullroute implements AutoCloseable {
               metrics,
               List.of(
                   new TokenRoutes(auth)::register,
-                  new AdminRoutes(admin, organizations, clock)::register));
-      return new Pullroute(database, http);
+                  new AdminRoutes(admin, organizations, clock)::register,
+                  new RoutingRoutes(routing)::register));
+      return new Pullroute(database, hub, timers, http);
     } catch (RuntimeException e) {
+      if (timers != null) {
+        timers.close();
+      }
+      if (hub != null) {
+        hub.close();
+      }
       database.close();
       throw e;
     }
@@ -87,9 +114,19 @@ public final class Pullroute implements AutoCloseable {
     return http;
   }
 
+  public EventHub hub() {
+    return hub;
+  }
+
+  public RoutingTimers timers() {
+    return timers;
+  }
+
   @Override
   public void close() {
     http.close();
+    timers.close();
+    hub.close();
     database.close();
   }
 }

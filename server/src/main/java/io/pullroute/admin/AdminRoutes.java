@@ -28,7 +28,7 @@ public final class AdminRoutes {
   private static final Set<String> GROUP_FIELDS = Set.of("name", "description", "members");
   private static final Set<String> PLACE_GROUP_FIELDS = Set.of("name", "places");
   private static final Set<String> LIST_FIELDS =
-      Set.of("name", "description", "agentGroup", "placeGroup");
+      Set.of("name", "description", "agentGroup", "placeGroup", "reminderAfter");
   private static final Set<String> CHANNEL_FIELDS =
       Set.of(
           "name",
@@ -447,6 +447,7 @@ public final class AdminRoutes {
       String description,
       String agentGroup,
       String placeGroup,
+      Integer reminderAfter,
       Map<String, Integer> counts,
       Instant createdAt) {
     static ListView from(WorkList list) {
@@ -456,6 +457,7 @@ public final class AdminRoutes {
           list.description(),
           list.agentGroup(),
           list.placeGroup(),
+          list.reminderAfterSeconds(),
           new java.util.TreeMap<>(list.counts()),
           list.createdAt());
     }
@@ -472,6 +474,7 @@ public final class AdminRoutes {
             body.optionalString("description").orElse(null),
             body.optionalString("agentGroup").orElse(null),
             body.optionalString("placeGroup").orElse(null),
+            body.optionalInt("reminderAfter").orElse(null),
             Map.of(),
             now());
     ctx.status(201).json(ListView.from(admin.createList(list)));
@@ -495,6 +498,9 @@ public final class AdminRoutes {
             body.has("placeGroup")
                 ? body.optionalString("placeGroup").orElse(null)
                 : current.placeGroup(),
+            body.has("reminderAfter")
+                ? body.optionalInt("reminderAfter").orElse(null)
+                : current.reminderAfterSeconds(),
             current.counts(),
             current.createdAt());
     ctx.json(ListView.from(admin.updateList(changed)));

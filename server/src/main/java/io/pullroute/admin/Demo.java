@@ -114,6 +114,7 @@ public final class Demo {
                         description,
                         owner,
                         null,
+                        null,
                         Map.of(),
                         clock.instant())))
         .id();

@@ -481,7 +481,8 @@ public final class JdbiAdminRepository implements AdminRepository {
   // ---- lists
 
   private static final String LIST_SELECT =
-      "SELECT l.id, l.name, l.description, l.created_at, ag.name AS agent_group,"
+      "SELECT l.id, l.name, l.description, l.created_at, l.reminder_after_seconds,"
+          + " ag.name AS agent_group,"
           + " pg.name AS place_group FROM work_list l"
           + " LEFT JOIN agent_group ag ON ag.id = l.agent_group_id"
           + " LEFT JOIN place_group pg ON pg.id = l.place_group_id"
@@ -498,16 +499,18 @@ public final class JdbiAdminRepository implements AdminRepository {
                     handle
                         .createUpdate(
                             "INSERT INTO work_list (id, org_id, name, description, agent_group_id,"
-                                + " place_group_id, created_at) VALUES (:id, :org, :name,"
-                                + " :description, (SELECT id FROM agent_group WHERE org_id = :org"
-                                + " AND name = :agentGroup), (SELECT id FROM place_group WHERE"
-                                + " org_id = :org AND name = :placeGroup), :now)")
+                                + " place_group_id, reminder_after_seconds, created_at) VALUES"
+                                + " (:id, :org, :name, :description, (SELECT id FROM agent_group"
+                                + " WHERE org_id = :org AND name = :agentGroup), (SELECT id FROM"
+                                + " place_group WHERE org_id = :org AND name = :placeGroup),"
+                                + " :reminder, :now)")
                         .bind("id", list.id())
                         .bind("org", list.orgId())
                         .bind("name", list.name())
                         .bind("description", list.description())
                         .bind("agentGroup", list.agentGroup())
                         .bind("placeGroup", list.placeGroup())
+                        .bind("reminder", list.reminderAfterSeconds())
                         .bind("now", list.createdAt())
                         .execute()));
   }
@@ -525,7 +528,8 @@ public final class JdbiAdminRepository implements AdminRepository {
                             "UPDATE work_list SET name = :name, description = :description,"
                                 + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
                                 + " :org AND name = :agentGroup), place_group_id = (SELECT id FROM"
-                                + " place_group WHERE org_id = :org AND name = :placeGroup)"
+                                + " place_group WHERE org_id = :org AND name = :placeGroup),"
+                                + " reminder_after_seconds = :reminder"
                                 + " WHERE org_id = :org AND id = :id")
                         .bind("id", list.id())
                         .bind("org", list.orgId())
@@ -533,6 +537,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                         .bind("description", list.description())
                         .bind("agentGroup", list.agentGroup())
                         .bind("placeGroup", list.placeGroup())
+                        .bind("reminder", list.reminderAfterSeconds())
                         .execute()));
   }
 
@@ -569,7 +574,8 @@ public final class JdbiAdminRepository implements AdminRepository {
                             rs.getString("description"),
                             rs.getString("agent_group"),
                             rs.getString("place_group"),
-                            instant(rs, "created_at")
+                            instant(rs, "created_at"),
+                            (Integer) rs.getObject("reminder_after_seconds")
                           })
                   .list();
           Map<String, Map<String, Integer>> counts = new HashMap<>();
@@ -605,6 +611,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                         (String) row[2],
                         (String) row[3],
                         (String) row[4],
+                        (Integer) row[6],
                         perState,
                         (Instant) row[5]);
                   })

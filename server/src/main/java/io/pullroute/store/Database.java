@@ -61,11 +61,16 @@ public final class Database implements AutoCloseable {
     return new Database(new HikariDataSource(hikari), dialect);
   }
 
-  static String embeddedUrl(Path dataDir) {
+  /**
+   * The embedded store in {@code dataDir}. Row locks wait up to 10 s (H2's default is 1 s), so a
+   * burst of agents racing for one request queues instead of failing.
+   */
+  public static String embeddedUrl(Path dataDir) {
     Path file = dataDir.toAbsolutePath().resolve("pullroute");
     return "jdbc:h2:file:"
         + file
-        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;DB_CLOSE_ON_EXIT=FALSE";
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
+        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000";
   }
 
   public Jdbi jdbi() {

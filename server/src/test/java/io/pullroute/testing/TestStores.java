@@ -22,15 +22,7 @@ public final class TestStores {
   public record Location(StoreKind kind, Path dataDir, String pgUrl, String pgSchema) {
     public Database open() {
       return switch (kind) {
-        case H2 ->
-            Database.open(
-                "jdbc:h2:file:"
-                    + dataDir.resolve("pullroute")
-                    + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;"
-                    + "DB_CLOSE_ON_EXIT=FALSE",
-                null,
-                null,
-                null);
+        case H2 -> Database.open(Database.embeddedUrl(dataDir), null, null, null);
         case POSTGRES -> Database.open(pgUrl, null, null, pgSchema);
       };
     }

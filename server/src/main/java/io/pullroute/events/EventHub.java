@@ -1,0 +1,403 @@
+package io.pullroute.events;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-node event hub. One thread tails the log in commit order into a ring buffer of recent
+ * events; consumers ask for "events for this interest after cursor X, waiting up to T". A waiting
+ * consumer is a registered future, indexed by audience key, not a thread: an event completes only
+ * the futures whose keys it carries.
+ *
+ * <p>Thread-safe. The ring, the index and the waiters are guarded by one lock; decisions are made
+ * under it and futures are completed after releasing it. Whoever retires a waiter under the lock
+ * (an event, its timeout, a newer poll of the same owner, closing) is the one that completes it.
+ */
+public final class EventHub implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EventHub.class);
+  private static final int FETCH = 512;
+
+  /** How often the log is read without a wake-up: catches other nodes' commits. */
+  private static final Duration IDLE_POLL = Duration.ofMillis(200);
+
+  private final EventLog log;
+  private final Event[] ring;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition poked = lock.newCondition();
+  private final Map<String, Set<Waiter>> waitersByKey = new HashMap<>();
+  private final Map<String, Waiter> waitersByOwner = new HashMap<>();
+  private final ScheduledExecutorService timeouts;
+  private final Thread tailer;
+
+  // guarded by lock
+  private long headSeq;
+  private long oldestSeq;
+  private boolean pokePending;
+  private boolean closed;
+  private int waiterCount;
+
+  public EventHub(EventLog log, int capacity) {
+    this.log = log;
+    this.ring = new Event[capacity];
+    this.headSeq = log.lastSeq();
+    int preload = Math.min(capacity, 4096);
+    List<Event> recent = log.after(Math.max(0, headSeq - preload), preload);
+    this.oldestSeq = recent.isEmpty() ? headSeq + 1 : recent.getFirst().seq();
+    for (Event event : recent) {
+      ring[(int) (event.seq() % capacity)] = event;
+    }
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1,
+            runnable -> {
+              Thread thread = new Thread(runnable, "pullroute-hub-timeouts");
+              thread.setDaemon(true);
+              return thread;
+            });
+    // A poll answered by an event cancels its timeout; drop it instead of keeping it queued.
+    timer.setRemoveOnCancelPolicy(true);
+    this.timeouts = timer;
+    this.tailer = new Thread(this::tail, "pullroute-hub-tailer");
+    tailer.setDaemon(true);
+    tailer.start();
+  }
+
+  /** The newest {@code seq} the hub has seen; a new consumer starts after it. */
+  public long headSeq() {
+    lock.lock();
+    try {
+      return headSeq;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Tells the tailer that something was committed; called after every commit with events. */
+  public void poke() {
+    lock.lock();
+    try {
+      pokePending = true;
+      poked.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The events for {@code interest} after {@code cursor}, at most {@code max}, without waiting. */
+  public EventBatch read(Interest interest, long cursor, int max) {
+    lock.lock();
+    try {
+      if (cursor + 1 >= oldestSeq) {
+        return scan(interest, cursor, max);
+      }
+    } finally {
+      lock.unlock();
+    }
+    return readFromLog(interest, cursor, max);
+  }
+
+  /**
+   * The events for {@code interest} after {@code cursor}: at once when there are some, else as soon
+   * as one is committed, else an empty batch after {@code wait}. A later call with the same {@code
+   * owner} (a session id) ends a waiting one with an empty batch, so a client never has two polls
+   * racing for the same events.
+   */
+  public CompletableFuture<EventBatch> await(
+      Interest interest, long cursor, int max, Duration wait, String owner) {
+    EventBatch now = read(interest, cursor, max);
+    Waiter waiter = new Waiter(interest, owner, max);
+    Waiter superseded = null;
+    EventBatch ready = now;
+    lock.lock();
+    try {
+      if (owner != null) {
+        superseded = waitersByOwner.get(owner);
+        if (superseded != null) {
+          retire(superseded);
+        }
+      }
+      if (now.isEmpty() && !closed) {
+        // Between the read above and taking the lock, events may have been added: look again
+        // under the lock, so that none can slip in between this check and the registration.
+        EventBatch again = scan(interest, Math.max(cursor, now.cursor()), max);
+        if (again.isEmpty()) {
+          waiter.cursor = again.cursor();
+          register(waiter);
+          ready = null;
+        } else {
+          ready = again;
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (superseded != null) {
+      superseded.finish(new EventBatch(List.of(), superseded.cursor));
+    }
+    if (ready != null) {
+      return CompletableFuture.completedFuture(ready);
+    }
+    waiter.timeout =
+        timeouts.schedule(() -> expire(waiter), wait.toMillis(), TimeUnit.MILLISECONDS);
+    return waiter.future;
+  }
+
+  /** Ends the waiting call of {@code owner}, if any, with an empty batch. */
+  public void supersede(String owner) {
+    Waiter superseded;
+    lock.lock();
+    try {
+      superseded = waitersByOwner.get(owner);
+      if (superseded != null) {
+        retire(superseded);
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (superseded != null) {
+      superseded.finish(new EventBatch(List.of(), superseded.cursor));
+    }
+  }
+
+  /** How many consumers are waiting; for metrics and tests. */
+  public int waiting() {
+    lock.lock();
+    try {
+      return waiterCount;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void expire(Waiter waiter) {
+    long cursor;
+    lock.lock();
+    try {
+      if (waiter.done) {
+        return; // completed by an event or superseded meanwhile
+      }
+      retire(waiter);
+      // Every event up to the head was offered to this waiter and did not concern it.
+      cursor = Math.max(waiter.cursor, headSeq);
+    } finally {
+      lock.unlock();
+    }
+    waiter.future.complete(new EventBatch(List.of(), cursor));
+  }
+
+  // ---- tailing
+
+  private void tail() {
+    while (true) {
+      lock.lock();
+      try {
+        if (!pokePending && !closed) {
+          poked.await(IDLE_POLL.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        pokePending = false;
+        if (closed) {
+          return;
+        }
+      } catch (InterruptedException e) {
+        return;
+      } finally {
+        lock.unlock();
+      }
+      try {
+        List<Event> events;
+        do {
+          events = log.after(headSeq(), FETCH);
+          publish(events);
+        } while (events.size() == FETCH);
+      } catch (RuntimeException e) {
+        if (!isClosed()) {
+          LOG.warn("reading the event log failed; retrying", e);
+        }
+      }
+    }
+  }
+
+  private boolean isClosed() {
+    lock.lock();
+    try {
+      return closed;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Adds committed events to the ring and completes the waiters they concern. */
+  void publish(List<Event> events) {
+    if (events.isEmpty()) {
+      return;
+    }
+    List<Map.Entry<Waiter, EventBatch>> ready = new ArrayList<>();
+    lock.lock();
+    try {
+      Set<Waiter> candidates = new LinkedHashSet<>();
+      for (Event event : events) {
+        if (event.seq() <= headSeq) {
+          continue;
+        }
+        if (event.seq() != headSeq + 1) {
+          throw new IllegalStateException(
+              "event log gap after " + headSeq + ": " + event.seq() + "; this indicates a bug");
+        }
+        ring[(int) (event.seq() % ring.length)] = event;
+        headSeq = event.seq();
+        oldestSeq = Math.max(oldestSeq, headSeq - ring.length + 1);
+        for (String key : event.audience()) {
+          candidates.addAll(waitersByKey.getOrDefault(key, Set.of()));
+        }
+        candidates.addAll(
+            waitersByKey.getOrDefault(Audience.organization(event.orgId()), Set.of()));
+      }
+      for (Waiter waiter : candidates) {
+        EventBatch batch = scan(waiter.interest, waiter.cursor, waiter.max);
+        if (batch.isEmpty()) {
+          waiter.cursor = batch.cursor();
+          continue;
+        }
+        retire(waiter);
+        ready.add(Map.entry(waiter, batch));
+      }
+    } finally {
+      lock.unlock();
+    }
+    for (Map.Entry<Waiter, EventBatch> entry : ready) {
+      entry.getKey().finish(entry.getValue());
+    }
+  }
+
+  // ---- under the lock
+
+  private EventBatch scan(Interest interest, long cursor, int max) {
+    List<Event> found = new ArrayList<>();
+    long seq = Math.max(cursor, oldestSeq - 1);
+    while (seq < headSeq && found.size() < max) {
+      seq++;
+      Event event = ring[(int) (seq % ring.length)];
+      if (event != null && interest.matches(event)) {
+        found.add(event);
+      }
+    }
+    return new EventBatch(found, Math.max(cursor, seq));
+  }
+
+  private void register(Waiter waiter) {
+    waiterCount++;
+    if (waiter.owner != null) {
+      waitersByOwner.put(waiter.owner, waiter);
+    }
+    for (String key : waiter.interest.keys()) {
+      waitersByKey.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(waiter);
+    }
+  }
+
+  /** Takes a waiter out of every index; whoever retires it completes its future. */
+  private void retire(Waiter waiter) {
+    if (waiter.done) {
+      return;
+    }
+    waiter.done = true;
+    waiterCount--;
+    if (waiter.owner != null && waitersByOwner.get(waiter.owner) == waiter) {
+      waitersByOwner.remove(waiter.owner);
+    }
+    for (String key : waiter.interest.keys()) {
+      Set<Waiter> waiters = waitersByKey.get(key);
+      if (waiters != null && waiters.remove(waiter) && waiters.isEmpty()) {
+        waitersByKey.remove(key);
+      }
+    }
+  }
+
+  // ---- outside the lock
+
+  private EventBatch readFromLog(Interest interest, long cursor, int max) {
+    List<Event> found = new ArrayList<>();
+    long position = cursor;
+    while (found.size() < max) {
+      List<Event> page = log.after(position, FETCH);
+      for (Event event : page) {
+        position = event.seq();
+        if (interest.matches(event)) {
+          found.add(event);
+          if (found.size() == max) {
+            break;
+          }
+        }
+      }
+      if (page.size() < FETCH) {
+        break;
+      }
+    }
+    return new EventBatch(found, position);
+  }
+
+  @Override
+  public void close() {
+    List<Waiter> all = new ArrayList<>();
+    lock.lock();
+    try {
+      closed = true;
+      poked.signalAll();
+      Set<Waiter> registered = new LinkedHashSet<>(waitersByOwner.values());
+      waitersByKey.values().forEach(registered::addAll);
+      for (Waiter waiter : registered) {
+        retire(waiter);
+        all.add(waiter);
+      }
+    } finally {
+      lock.unlock();
+    }
+    timeouts.shutdownNow();
+    for (Waiter waiter : all) {
+      waiter.finish(new EventBatch(List.of(), waiter.cursor));
+    }
+    try {
+      tailer.join(2_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A consumer waiting for events. */
+  private static final class Waiter {
+    private final Interest interest;
+    private final String owner;
+    private final int max;
+    private final CompletableFuture<EventBatch> future = new CompletableFuture<>();
+    private volatile ScheduledFuture<?> timeout;
+    private long cursor; // guarded by the hub's lock
+    private boolean done; // guarded by the hub's lock
+
+    private Waiter(Interest interest, String owner, int max) {
+      this.interest = interest;
+      this.owner = owner;
+      this.max = max;
+    }
+
+    private void finish(EventBatch batch) {
+      ScheduledFuture<?> scheduled = timeout;
+      if (scheduled != null) {
+        scheduled.cancel(false);
+      }
+      future.complete(batch);
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package io.pullroute.events;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** The event log on JDBC: appends inside a command's transaction, reads for the hub. */
+public final class JdbiEventLog implements EventLog {
+  private static final String COLUMNS =
+      "seq, id, org_id, event_type, resource_type, resource_id, audience, correlation_id, payload,"
+          + " created_at";
+
+  private final Jdbi jdbi;
+
+  public JdbiEventLog(Jdbi jdbi) {
+    this.jdbi = jdbi;
+  }
+
+  /**
+   * Appends {@code drafts} in the transaction of {@code handle}. Call it as the last statement
+   * before commit: it takes the row lock of {@code event_sequence}, which every appender needs, and
+   * holds it until the transaction ends. So a transaction that commits later always gets higher
+   * sequence numbers, a reader that tails {@code seq > cursor} never skips an event that commits
+   * late, and a rollback leaves no gap.
+   */
+  public static List<Event> append(
+      Handle handle, Instant now, String orgId, String correlationId, List<EventDraft> drafts) {
+    if (drafts.isEmpty()) {
+      return List.of();
+    }
+    int count = drafts.size();
+    long nowMillis = now.toEpochMilli();
+    int updated =
+        handle
+            .createUpdate(
+                "UPDATE event_sequence SET last_seq = last_seq + :count,"
+                    + " last_n = CASE WHEN last_ms >= :ms THEN last_n + :count ELSE :count - 1 END,"
+                    + " last_ms = CASE WHEN last_ms >= :ms THEN last_ms ELSE :ms END"
+                    + " WHERE id = 1")
+            .bind("count", count)
+            .bind("ms", nowMillis)
+            .execute();
+    if (updated != 1) {
+      throw new IllegalStateException("event_sequence row missing; this indicates a bug");
+    }
+    long[] position =
+        handle
+            .createQuery("SELECT last_seq, last_ms, last_n FROM event_sequence WHERE id = 1")
+            .map((rs, ctx) -> new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)})
+            .one();
+    long firstSeq = position[0] - count + 1;
+    long idMillis = position[1];
+    long firstN = position[2] - count + 1;
+
+    List<Event> events = new ArrayList<>(count);
+    var batch =
+        handle.prepareBatch(
+            "INSERT INTO event ("
+                + COLUMNS
+                + ") VALUES (:seq, :id, :org, :type, :resourceType, :resourceId, :audience,"
+                + " :correlationId, :payload, :createdAt)");
+    for (int i = 0; i < count; i++) {
+      EventDraft draft = drafts.get(i);
+      Event event =
+          new Event(
+              firstSeq + i,
+              idMillis + "-" + (firstN + i),
+              orgId,
+              draft.type(),
+              draft.resourceType(),
+              draft.resourceId(),
+              draft.audience(),
+              correlationId,
+              draft.payload(),
+              now);
+      events.add(event);
+      batch
+          .bind("seq", event.seq())
+          .bind("id", event.id())
+          .bind("org", orgId)
+          .bind("type", event.type())
+          .bind("resourceType", event.resourceType())
+          .bind("resourceId", event.resourceId())
+          .bind("audience", String.join(" ", event.audience()))
+          .bind("correlationId", correlationId)
+          .bind("payload", event.payload())
+          .bind("createdAt", now)
+          .add();
+    }
+    batch.execute();
+    return events;
+  }
+
+  @Override
+  public List<Event> after(long afterSeq, int limit) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT "
+                        + COLUMNS
+                        + " FROM event WHERE seq > :after ORDER BY seq LIMIT :limit")
+                .bind("after", afterSeq)
+                .bind("limit", limit)
+                .map((rs, ctx) -> event(rs))
+                .list());
+  }
+
+  @Override
+  public long lastSeq() {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery("SELECT last_seq FROM event_sequence WHERE id = 1")
+                .mapTo(Long.class)
+                .one());
+  }
+
+  static Event event(ResultSet rs) throws SQLException {
+    String audience = rs.getString("audience");
+    return new Event(
+        rs.getLong("seq"),
+        rs.getString("id"),
+        rs.getString("org_id"),
+        rs.getString("event_type"),
+        rs.getString("resource_type"),
+        rs.getString("resource_id"),
+        audience.isEmpty() ? Set.of() : Set.of(audience.split(" ")),
+        rs.getString("correlation_id"),
+        rs.getString("payload"),
+        rs.getObject("created_at", OffsetDateTime.class).toInstant());
+  }
+}

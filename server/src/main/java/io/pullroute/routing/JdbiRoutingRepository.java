@@ -1,0 +1,526 @@
+package io.pullroute.routing;
+
+import io.pullroute.events.Event;
+import io.pullroute.events.EventDraft;
+import io.pullroute.events.JdbiEventLog;
+import io.pullroute.store.StoreErrors;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+/** {@link RoutingRepository} on JDBC: all routing SQL. Thread-safe. */
+public final class JdbiRoutingRepository implements RoutingRepository {
+  private static final String CONVERSATION_COLUMNS =
+      "c.id, c.org_id, c.interaction_number, c.list_id, c.channel_id, c.state, c.priority,"
+          + " c.customer, c.channel_customer_identifier, c.additional_attributes, c.created_at,"
+          + " c.last_customer_activity_at, c.closed_at, c.closed_by";
+
+  private final Jdbi jdbi;
+  private final InstantSource clock;
+
+  public JdbiRoutingRepository(Jdbi jdbi, InstantSource clock) {
+    this.jdbi = jdbi;
+    this.clock = clock;
+  }
+
+  @Override
+  public <T> T inTransaction(Function<Tx, T> work) {
+    return jdbi.inTransaction(handle -> work.apply(new JdbiTx(handle, clock.instant())));
+  }
+
+  // ---- reads
+
+  @Override
+  public Optional<Conversation> conversation(String orgId, String id) {
+    return jdbi.withHandle(handle -> find(handle, orgId, id, false));
+  }
+
+  @Override
+  public Optional<String> orgOf(String conversationId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery("SELECT org_id FROM conversation WHERE id = :id")
+                .bind("id", conversationId)
+                .mapTo(String.class)
+                .findOne());
+  }
+
+  @Override
+  public Optional<Conversation> byIdempotencyKey(String channelId, String key) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT c.org_id, c.id FROM conversation c"
+                        + " WHERE c.channel_id = :channel AND c.idempotency_key = :key")
+                .bind("channel", channelId)
+                .bind("key", key)
+                .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)})
+                .findOne()
+                .flatMap(ids -> find(handle, ids[0], ids[1], false)));
+  }
+
+  @Override
+  public List<Conversation> openOnList(String orgId, String listId, Set<ConversationState> states) {
+    if (states.isEmpty()) {
+      return List.of();
+    }
+    return jdbi.withHandle(
+        handle -> {
+          List<RowConversation> rows =
+              handle
+                  .createQuery(
+                      "SELECT "
+                          + CONVERSATION_COLUMNS
+                          + " FROM conversation c WHERE c.org_id = :org AND c.list_id = :list"
+                          + " AND c.state IN (<states>) ORDER BY c.priority DESC, c.created_at,"
+                          + " c.interaction_number")
+                  .bind("org", orgId)
+                  .bind("list", listId)
+                  .bindList("states", states.stream().map(Enum::name).toList())
+                  .map((rs, ctx) -> new RowConversation(rs))
+                  .list();
+          return withParticipants(handle, rows);
+        });
+  }
+
+  @Override
+  public List<Message> messages(String orgId, String conversationId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT id, org_id, conversation_id, sender_type, sender_id, sender_name, text,"
+                        + " created_at FROM message WHERE org_id = :org"
+                        + " AND conversation_id = :conversation ORDER BY created_at, id")
+                .bind("org", orgId)
+                .bind("conversation", conversationId)
+                .map(
+                    (rs, ctx) ->
+                        new Message(
+                            rs.getString("id"),
+                            rs.getString("org_id"),
+                            rs.getString("conversation_id"),
+                            Message.Sender.valueOf(rs.getString("sender_type")),
+                            rs.getString("sender_id"),
+                            rs.getString("sender_name"),
+                            rs.getString("text"),
+                            instant(rs, "created_at")))
+                .list());
+  }
+
+  @Override
+  public Set<String> subscribedLists(String userId) {
+    return jdbi.withHandle(
+        handle ->
+            new HashSet<>(
+                handle
+                    .createQuery("SELECT list_id FROM list_subscription WHERE user_id = :user")
+                    .bind("user", userId)
+                    .mapTo(String.class)
+                    .list()));
+  }
+
+  @Override
+  public Set<String> subscribers(String listId) {
+    return jdbi.withHandle(
+        handle ->
+            new HashSet<>(
+                handle
+                    .createQuery("SELECT user_id FROM list_subscription WHERE list_id = :list")
+                    .bind("list", listId)
+                    .mapTo(String.class)
+                    .list()));
+  }
+
+  @Override
+  public List<String> conversationsOf(String userId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT conversation_id FROM participant WHERE user_id = :user"
+                        + " ORDER BY joined_at")
+                .bind("user", userId)
+                .mapTo(String.class)
+                .list());
+  }
+
+  @Override
+  public Optional<AgentState> agentState(String userId) {
+    return jdbi.withHandle(handle -> agentState(handle, userId, false));
+  }
+
+  @Override
+  public List<String> dueReminders(Instant now, int limit) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT id FROM conversation WHERE remind_at <= :now AND state = 'UNREAD'"
+                        + " ORDER BY remind_at LIMIT :limit")
+                .bind("now", now)
+                .bind("limit", limit)
+                .mapTo(String.class)
+                .list());
+  }
+
+  @Override
+  public List<String> dueForInactivity(Instant now, int limit) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT id FROM conversation WHERE inactivity_deadline <= :now"
+                        + " AND state <> 'CLOSED' ORDER BY inactivity_deadline LIMIT :limit")
+                .bind("now", now)
+                .bind("limit", limit)
+                .mapTo(String.class)
+                .list());
+  }
+
+  // ---- shared row mapping
+
+  private static Optional<Conversation> find(
+      Handle handle, String orgId, String id, boolean forUpdate) {
+    Optional<RowConversation> row =
+        handle
+            .createQuery(
+                "SELECT "
+                    + CONVERSATION_COLUMNS
+                    + " FROM conversation c WHERE c.org_id = :org AND c.id = :id"
+                    + (forUpdate ? " FOR UPDATE" : ""))
+            .bind("org", orgId)
+            .bind("id", id)
+            .map((rs, ctx) -> new RowConversation(rs))
+            .findOne();
+    return row.map(found -> withParticipants(handle, List.of(found)).getFirst());
+  }
+
+  private static List<Conversation> withParticipants(Handle handle, List<RowConversation> rows) {
+    if (rows.isEmpty()) {
+      return List.of();
+    }
+    Map<String, List<Participant>> participants = new HashMap<>();
+    handle
+        .createQuery(
+            "SELECT p.conversation_id, p.user_id, u.username, p.joined_at FROM participant p"
+                + " JOIN app_user u ON u.id = p.user_id WHERE p.conversation_id IN (<ids>)"
+                + " ORDER BY p.joined_at, p.user_id")
+        .bindList("ids", rows.stream().map(row -> row.text[0]).toList())
+        .map(
+            (rs, ctx) ->
+                Map.entry(
+                    rs.getString(1),
+                    new Participant(rs.getString(2), rs.getString(3), instant(rs, "joined_at"))))
+        .forEach(
+            entry ->
+                participants
+                    .computeIfAbsent(entry.getKey(), k -> new ArrayList<>())
+                    .add(entry.getValue()));
+    List<Conversation> complete = new ArrayList<>(rows.size());
+    for (RowConversation row : rows) {
+      complete.add(row.build(participants.getOrDefault(row.text[0], List.of())));
+    }
+    return complete;
+  }
+
+  /** A conversation row; it becomes a {@link Conversation} once its participants are read. */
+  private static final class RowConversation {
+    private final String[] text = new String[9];
+    private final long interactionNumber;
+    private final int priority;
+    private final Instant createdAt;
+    private final Instant lastActivity;
+    private final Instant closedAt;
+
+    RowConversation(ResultSet rs) throws SQLException {
+      text[0] = rs.getString("id");
+      text[1] = rs.getString("org_id");
+      text[2] = rs.getString("list_id");
+      text[3] = rs.getString("channel_id");
+      text[4] = rs.getString("state");
+      text[5] = rs.getString("customer");
+      text[6] = rs.getString("channel_customer_identifier");
+      text[7] = rs.getString("additional_attributes");
+      text[8] = rs.getString("closed_by");
+      interactionNumber = rs.getLong("interaction_number");
+      priority = rs.getInt("priority");
+      createdAt = instant(rs, "created_at");
+      lastActivity = instant(rs, "last_customer_activity_at");
+      closedAt = instant(rs, "closed_at");
+    }
+
+    Conversation build(List<Participant> participants) {
+      return new Conversation(
+          text[0],
+          text[1],
+          interactionNumber,
+          text[2],
+          text[3],
+          ConversationState.valueOf(text[4]),
+          priority,
+          text[5],
+          text[6],
+          text[7],
+          participants,
+          createdAt,
+          lastActivity,
+          closedAt,
+          text[8]);
+    }
+  }
+
+  private static Optional<AgentState> agentState(Handle handle, String userId, boolean forUpdate) {
+    return handle
+        .createQuery(
+            "SELECT user_id, org_id, base_state, reason_code, updated_at FROM agent_state"
+                + " WHERE user_id = :user"
+                + (forUpdate ? " FOR UPDATE" : ""))
+        .bind("user", userId)
+        .map(
+            (rs, ctx) ->
+                new AgentState(
+                    rs.getString("user_id"),
+                    rs.getString("org_id"),
+                    AgentState.Base.valueOf(rs.getString("base_state")),
+                    rs.getString("reason_code"),
+                    instant(rs, "updated_at")))
+        .findOne();
+  }
+
+  static Instant instant(ResultSet rs, String column) throws SQLException {
+    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
+    return value == null ? null : value.toInstant();
+  }
+
+  // ---- the transaction
+
+  private static final class JdbiTx implements Tx {
+    private final Handle handle;
+    private final Instant now;
+
+    JdbiTx(Handle handle, Instant now) {
+      this.handle = handle;
+      this.now = now;
+    }
+
+    @Override
+    public Instant now() {
+      return now;
+    }
+
+    @Override
+    public long nextInteractionNumber() {
+      return handle.createQuery("SELECT nextval('interaction_number_seq')").mapTo(Long.class).one();
+    }
+
+    @Override
+    public boolean insertConversation(
+        Conversation conversation,
+        String idempotencyKey,
+        Instant remindAt,
+        Instant inactivityDeadline) {
+      try {
+        handle
+            .createUpdate(
+                "INSERT INTO conversation (id, org_id, list_id, channel_id, state, priority,"
+                    + " created_at, interaction_number, customer, channel_customer_identifier,"
+                    + " additional_attributes, idempotency_key, last_customer_activity_at,"
+                    + " remind_at, inactivity_deadline) VALUES (:id, :org, :list, :channel,"
+                    + " :state, :priority, :createdAt, :number, :customer, :identifier,"
+                    + " :attributes, :key, :createdAt, :remindAt, :deadline)")
+            .bind("id", conversation.id())
+            .bind("org", conversation.orgId())
+            .bind("list", conversation.listId())
+            .bind("channel", conversation.channelId())
+            .bind("state", conversation.state().name())
+            .bind("priority", conversation.priority())
+            .bind("createdAt", conversation.createdAt())
+            .bind("number", conversation.interactionNumber())
+            .bind("customer", conversation.customer())
+            .bind("identifier", conversation.channelCustomerIdentifier())
+            .bind("attributes", conversation.additionalAttributes())
+            .bind("key", idempotencyKey)
+            .bind("remindAt", remindAt)
+            .bind("deadline", inactivityDeadline)
+            .execute();
+        return true;
+      } catch (RuntimeException e) {
+        if (idempotencyKey != null && StoreErrors.isUniqueViolation(e)) {
+          return false;
+        }
+        throw e;
+      }
+    }
+
+    @Override
+    public Optional<Conversation> lockConversation(String orgId, String id) {
+      return find(handle, orgId, id, true);
+    }
+
+    @Override
+    public void saveState(Conversation conversation) {
+      handle
+          .createUpdate(
+              "UPDATE conversation SET state = :state, closed_at = :closedAt,"
+                  + " closed_by = :closedBy,"
+                  + " remind_at = CASE WHEN :state = 'UNREAD' THEN remind_at ELSE NULL END,"
+                  + " inactivity_deadline = CASE WHEN :state = 'CLOSED' THEN NULL"
+                  + " ELSE inactivity_deadline END WHERE id = :id")
+          .bind("id", conversation.id())
+          .bind("state", conversation.state().name())
+          .bind("closedAt", conversation.closedAt())
+          .bind("closedBy", conversation.closedBy())
+          .execute();
+    }
+
+    @Override
+    public void addParticipant(String conversationId, Participant participant) {
+      handle
+          .createUpdate(
+              "INSERT INTO participant (conversation_id, user_id, joined_at)"
+                  + " VALUES (:conversation, :user, :joinedAt)")
+          .bind("conversation", conversationId)
+          .bind("user", participant.userId())
+          .bind("joinedAt", participant.joinedAt())
+          .execute();
+    }
+
+    @Override
+    public void removeParticipant(String conversationId, String userId) {
+      handle
+          .createUpdate(
+              "DELETE FROM participant WHERE conversation_id = :conversation AND user_id = :user")
+          .bind("conversation", conversationId)
+          .bind("user", userId)
+          .execute();
+    }
+
+    @Override
+    public void removeParticipants(String conversationId) {
+      handle
+          .createUpdate("DELETE FROM participant WHERE conversation_id = :conversation")
+          .bind("conversation", conversationId)
+          .execute();
+    }
+
+    @Override
+    public void touchCustomerActivity(
+        String conversationId, Instant when, Instant inactivityDeadline) {
+      handle
+          .createUpdate(
+              "UPDATE conversation SET last_customer_activity_at = :when,"
+                  + " inactivity_deadline = :deadline WHERE id = :id")
+          .bind("id", conversationId)
+          .bind("when", when)
+          .bind("deadline", inactivityDeadline)
+          .execute();
+    }
+
+    @Override
+    public void scheduleReminder(String conversationId, Instant remindAt) {
+      handle
+          .createUpdate("UPDATE conversation SET remind_at = :remindAt WHERE id = :id")
+          .bind("id", conversationId)
+          .bind("remindAt", remindAt)
+          .execute();
+    }
+
+    @Override
+    public void insertMessage(Message message) {
+      handle
+          .createUpdate(
+              "INSERT INTO message (id, org_id, conversation_id, sender_type, sender_id,"
+                  + " sender_name, text, created_at) VALUES (:id, :org, :conversation, :sender,"
+                  + " :senderId, :senderName, :text, :createdAt)")
+          .bind("id", message.id())
+          .bind("org", message.orgId())
+          .bind("conversation", message.conversationId())
+          .bind("sender", message.sender().name())
+          .bind("senderId", message.senderId())
+          .bind("senderName", message.senderName())
+          .bind("text", message.text())
+          .bind("createdAt", message.createdAt())
+          .execute();
+    }
+
+    @Override
+    public AgentState lockAgentState(String orgId, String userId) {
+      handle
+          .createUpdate(
+              "INSERT INTO agent_state (user_id, org_id, base_state, reason_code, updated_at)"
+                  + " VALUES (:user, :org, 'NOT_READY', NULL, :now) ON CONFLICT DO NOTHING")
+          .bind("user", userId)
+          .bind("org", orgId)
+          .bind("now", now)
+          .execute();
+      return agentState(handle, userId, true)
+          .orElseThrow(() -> new IllegalStateException("agent_state row vanished"));
+    }
+
+    @Override
+    public void saveAgentState(AgentState state) {
+      handle
+          .createUpdate(
+              "UPDATE agent_state SET base_state = :base, reason_code = :reason,"
+                  + " updated_at = :updatedAt WHERE user_id = :user")
+          .bind("user", state.userId())
+          .bind("base", state.base().name())
+          .bind("reason", state.reasonCode())
+          .bind("updatedAt", state.updatedAt())
+          .execute();
+    }
+
+    @Override
+    public int openConversationCount(String userId) {
+      return handle
+          .createQuery("SELECT COUNT(*) FROM participant WHERE user_id = :user")
+          .bind("user", userId)
+          .mapTo(Integer.class)
+          .one();
+    }
+
+    @Override
+    public void subscribe(String orgId, String userId, String listId) {
+      handle
+          .createUpdate(
+              "INSERT INTO list_subscription (user_id, list_id, org_id, created_at)"
+                  + " VALUES (:user, :list, :org, :now) ON CONFLICT DO NOTHING")
+          .bind("user", userId)
+          .bind("list", listId)
+          .bind("org", orgId)
+          .bind("now", now)
+          .execute();
+    }
+
+    @Override
+    public boolean unsubscribe(String userId, String listId) {
+      return handle
+              .createUpdate(
+                  "DELETE FROM list_subscription WHERE user_id = :user AND list_id = :list")
+              .bind("user", userId)
+              .bind("list", listId)
+              .execute()
+          == 1;
+    }
+
+    @Override
+    public List<Event> append(String orgId, String correlationId, List<EventDraft> drafts) {
+      return JdbiEventLog.append(handle, now, orgId, correlationId, drafts);
+    }
+  }
+}

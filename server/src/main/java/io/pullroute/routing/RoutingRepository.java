@@ -1,0 +1,99 @@
+package io.pullroute.routing;
+
+import io.pullroute.events.Event;
+import io.pullroute.events.EventDraft;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/** What routing needs from the store, in domain terms. */
+public interface RoutingRepository {
+
+  /**
+   * Runs {@code work} in one transaction: its state changes and the events it appends commit
+   * together or not at all.
+   */
+  <T> T inTransaction(Function<Tx, T> work);
+
+  Optional<Conversation> conversation(String orgId, String id);
+
+  /** The organization of a request, for timers that work across organizations. */
+  Optional<String> orgOf(String conversationId);
+
+  Optional<Conversation> byIdempotencyKey(String channelId, String key);
+
+  /** Open requests of a list in the given states, highest priority first, then oldest first. */
+  List<Conversation> openOnList(String orgId, String listId, Set<ConversationState> states);
+
+  List<Message> messages(String orgId, String conversationId);
+
+  Set<String> subscribedLists(String userId);
+
+  /** Subscribers of a list. */
+  Set<String> subscribers(String listId);
+
+  /** The ids of the open conversations {@code userId} is in. */
+  List<String> conversationsOf(String userId);
+
+  Optional<AgentState> agentState(String userId);
+
+  /** UNREAD requests on lists with a reminder, waiting since before their list's threshold. */
+  List<String> dueReminders(Instant now, int limit);
+
+  /** Open requests whose customer has been silent longer than their channel allows. */
+  List<String> dueForInactivity(Instant now, int limit);
+
+  /** The transaction of a command. Not thread-safe; used by one command at a time. */
+  interface Tx {
+    Instant now();
+
+    /** The next integer interaction id. */
+    long nextInteractionNumber();
+
+    /**
+     * Inserts a new request; false when its idempotency key was used meanwhile. {@code remindAt}
+     * and {@code inactivityDeadline} (both may be null) schedule its timers.
+     */
+    boolean insertConversation(
+        Conversation conversation,
+        String idempotencyKey,
+        Instant remindAt,
+        Instant inactivityDeadline);
+
+    /** Reads and locks a request until the transaction ends. */
+    Optional<Conversation> lockConversation(String orgId, String id);
+
+    void saveState(Conversation conversation);
+
+    void addParticipant(String conversationId, Participant participant);
+
+    void removeParticipant(String conversationId, String userId);
+
+    void removeParticipants(String conversationId);
+
+    /** Records customer activity and moves the inactivity deadline (null: none). */
+    void touchCustomerActivity(String conversationId, Instant when, Instant inactivityDeadline);
+
+    /** Schedules the next reminder (null: none). */
+    void scheduleReminder(String conversationId, Instant remindAt);
+
+    void insertMessage(Message message);
+
+    /** Reads and locks an agent's state, creating the initial one. */
+    AgentState lockAgentState(String orgId, String userId);
+
+    void saveAgentState(AgentState state);
+
+    /** How many open conversations {@code userId} is in, as this transaction sees it. */
+    int openConversationCount(String userId);
+
+    void subscribe(String orgId, String userId, String listId);
+
+    boolean unsubscribe(String userId, String listId);
+
+    /** Appends events; must be the last write of the transaction (see {@code JdbiEventLog}). */
+    List<Event> append(String orgId, String correlationId, List<EventDraft> drafts);
+  }
+}

@@ -1,0 +1,711 @@
+package io.pullroute.routing;
+
+import io.pullroute.admin.AdminRepository;
+import io.pullroute.admin.Channel;
+import io.pullroute.admin.MemberGroup;
+import io.pullroute.admin.PlaceGroup;
+import io.pullroute.admin.User;
+import io.pullroute.admin.WorkList;
+import io.pullroute.auth.Principal;
+import io.pullroute.auth.Scopes;
+import io.pullroute.common.Ids;
+import io.pullroute.common.PullrouteException;
+import io.pullroute.common.PullrouteException.Conflict;
+import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.NotFound;
+import io.pullroute.events.Audience;
+import io.pullroute.events.EventDraft;
+import io.pullroute.events.EventHub;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Pull-mode routing commands: intake, join, leave, close, messages, subscriptions, agent state.
+ * Each command is one transaction that changes state and appends the events it causes; the hub is
+ * woken after the commit. Thread-safe.
+ */
+public final class RoutingService {
+  public static final Set<ConversationState> OPEN =
+      EnumSet.of(ConversationState.UNREAD, ConversationState.ACTIVE, ConversationState.INACTIVE);
+
+  private final RoutingRepository repository;
+  private final AdminRepository admin;
+  private final EventHub hub;
+
+  public RoutingService(RoutingRepository repository, AdminRepository admin, EventHub hub) {
+    this.repository = repository;
+    this.admin = admin;
+    this.hub = hub;
+  }
+
+  /** A new request from a channel connector. */
+  public record Intake(
+      String customer,
+      String channelCustomerIdentifier,
+      int priority,
+      String additionalAttributes,
+      String text,
+      String idempotencyKey) {}
+
+  /** The request, and whether this call created it (false: an earlier call with the same key). */
+  public record IntakeResult(Conversation conversation, boolean created) {}
+
+  // ---- intake
+
+  public IntakeResult intake(String orgId, String channelId, Intake intake, String correlationId) {
+    Channel channel =
+        admin.findChannel(orgId, channelId).orElseThrow(() -> new NotFound("channel", channelId));
+    if (!channel.parksOnList()) {
+      throw new Conflict(
+          "channelId",
+          "channel " + channelId + " is in " + channel.routingMode() + " mode, not PULL");
+    }
+    WorkList list =
+        admin
+            .findList(orgId, channel.listId())
+            .orElseThrow(() -> new IllegalStateException("PULL channel without its list"));
+    if (intake.idempotencyKey() != null) {
+      Optional<Conversation> earlier =
+          repository.byIdempotencyKey(channelId, intake.idempotencyKey());
+      if (earlier.isPresent()) {
+        return new IntakeResult(earlier.get(), false);
+      }
+    }
+    Optional<Conversation> created =
+        commit(
+            orgId,
+            correlationId,
+            tx -> {
+              Instant now = tx.now();
+              Conversation conversation =
+                  new Conversation(
+                      Ids.newId(),
+                      orgId,
+                      tx.nextInteractionNumber(),
+                      list.id(),
+                      channel.id(),
+                      ConversationState.UNREAD,
+                      intake.priority(),
+                      intake.customer(),
+                      intake.channelCustomerIdentifier(),
+                      intake.additionalAttributes(),
+                      List.of(),
+                      now,
+                      now,
+                      null,
+                      null);
+              Instant remindAt =
+                  list.reminderAfterSeconds() == null
+                      ? null
+                      : now.plusSeconds(list.reminderAfterSeconds());
+              if (!tx.insertConversation(
+                  conversation, intake.idempotencyKey(), remindAt, deadline(channel, now))) {
+                return Outcome.<Optional<Conversation>>of(Optional.empty(), List.of());
+              }
+              List<EventDraft> events = new ArrayList<>();
+              events.add(
+                  RoutingEvents.listRequest(
+                      RoutingEvents.RECEIVED, conversation, channel, now, null));
+              if (intake.text() != null) {
+                tx.insertMessage(customerMessage(conversation, intake.text(), now));
+                events.add(
+                    RoutingEvents.text(
+                        conversation,
+                        RoutingEvents.CUSTOMER,
+                        RoutingEvents.customerName(conversation),
+                        null,
+                        intake.text()));
+              }
+              return Outcome.of(Optional.of(conversation), events);
+            });
+    if (created.isPresent()) {
+      return new IntakeResult(created.get(), true);
+    }
+    // Another call with the same key committed between our look-up and our insert.
+    return new IntakeResult(
+        repository
+            .byIdempotencyKey(channelId, intake.idempotencyKey())
+            .orElseThrow(() -> new IllegalStateException("idempotency key without request")),
+        false);
+  }
+
+  private static Instant deadline(Channel channel, Instant from) {
+    Integer timeout = channel.customerActivityTimeout();
+    return timeout == null || timeout == 0 ? null : from.plusSeconds(timeout);
+  }
+
+  private static Message customerMessage(Conversation conversation, String text, Instant now) {
+    return new Message(
+        Ids.newId(),
+        conversation.orgId(),
+        conversation.id(),
+        Message.Sender.CUSTOMER,
+        null,
+        RoutingEvents.customerName(conversation),
+        text,
+        now);
+  }
+
+  // ---- reads
+
+  public Conversation conversation(Principal principal, String id) {
+    Conversation conversation = find(principal, id);
+    checkReader(principal, conversation);
+    return conversation;
+  }
+
+  public List<Message> messages(Principal principal, String id) {
+    Conversation conversation = conversation(principal, id);
+    return repository.messages(conversation.orgId(), conversation.id());
+  }
+
+  public List<Conversation> onList(
+      Principal principal, String listId, Set<ConversationState> states) {
+    WorkList list = list(principal.orgId(), listId);
+    if (principal.isUser() && !mayWorkOn(principal, list)) {
+      throw new Forbidden("not allowed on list " + listId);
+    }
+    return repository.openOnList(principal.orgId(), listId, states);
+  }
+
+  private Conversation find(Principal principal, String id) {
+    return repository
+        .conversation(principal.orgId(), id)
+        .orElseThrow(() -> new NotFound("conversation", id));
+  }
+
+  private void checkReader(Principal principal, Conversation conversation) {
+    if (!principal.isUser()
+        || isSupervisor(principal)
+        || conversation.hasParticipant(principal.subject())) {
+      return;
+    }
+    if (!mayWorkOn(principal, list(principal.orgId(), conversation.listId()))) {
+      throw new Forbidden("not allowed to read conversation " + conversation.id());
+    }
+  }
+
+  // ---- join, leave, close
+
+  public Conversation join(Principal principal, String id, String correlationId) {
+    User agent = agent(principal);
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () -> {
+          Conversation current = find(principal, id);
+          if (!isSupervisor(principal)
+              && !mayWorkOn(principal, list(principal.orgId(), current.listId()))) {
+            throw new Forbidden("not allowed on list " + current.listId());
+          }
+          Channel channel = channel(current);
+          return commit(
+              principal.orgId(),
+              correlationId,
+              tx -> {
+                Conversation locked = lock(tx, principal.orgId(), id);
+                if (locked.hasParticipant(agent.id())) {
+                  return Outcome.of(locked, List.of()); // joining again changes nothing
+                }
+                Participant participant = new Participant(agent.id(), agent.username(), tx.now());
+                Conversation joined = locked.join(participant);
+                tx.lockAgentState(principal.orgId(), agent.id());
+                tx.addParticipant(id, participant);
+                tx.saveState(joined);
+                List<EventDraft> events = new ArrayList<>();
+                events.add(
+                    RoutingEvents.listRequest(
+                        RoutingEvents.UPDATED, joined, channel, tx.now(), null));
+                events.add(
+                    RoutingEvents.entity(
+                        "EntityAdded",
+                        joined,
+                        RoutingEvents.AGENT,
+                        agent.id(),
+                        displayName(agent),
+                        agent.id(),
+                        Set.of(Audience.conversation(id))));
+                events.add(
+                    RoutingEvents.entity(
+                        "EntityList",
+                        joined,
+                        RoutingEvents.CUSTOMER,
+                        RoutingEvents.customerId(joined),
+                        RoutingEvents.customerName(joined),
+                        agent.id(),
+                        Set.of(Audience.user(agent.id()))));
+                for (Participant other : joined.participants()) {
+                  events.add(
+                      RoutingEvents.entity(
+                          "EntityList",
+                          joined,
+                          RoutingEvents.AGENT,
+                          other.userId(),
+                          other.username(),
+                          agent.id(),
+                          Set.of(Audience.user(agent.id()))));
+                }
+                events.add(RoutingEvents.active(agent.id(), joined, channel));
+                return Outcome.of(joined, events);
+              });
+        });
+  }
+
+  public Conversation leave(Principal principal, String id, String correlationId) {
+    User agent = agent(principal);
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () -> {
+          Conversation current = find(principal, id);
+          Channel channel = channel(current);
+          return commit(
+              principal.orgId(),
+              correlationId,
+              tx -> {
+                Conversation locked = lock(tx, principal.orgId(), id);
+                Conversation left = locked.leave(agent.id());
+                AgentState state = tx.lockAgentState(principal.orgId(), agent.id());
+                tx.removeParticipant(id, agent.id());
+                tx.saveState(left);
+                List<EventDraft> events = new ArrayList<>();
+                events.add(
+                    RoutingEvents.entity(
+                        "EntityRemoved",
+                        left,
+                        RoutingEvents.AGENT,
+                        agent.id(),
+                        displayName(agent),
+                        agent.id(),
+                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
+                events.add(
+                    RoutingEvents.listRequest(
+                        RoutingEvents.UPDATED, left, channel, tx.now(), null));
+                events.addAll(afterWork(tx, state, left));
+                return Outcome.of(left, events);
+              });
+        });
+  }
+
+  /** Closes a request: by a participant, a supervisor, or the channel (scope {@code channel}). */
+  public Conversation close(Principal principal, String id, String correlationId) {
+    Runnable authorize =
+        () -> {
+          if (principal.isUser()) {
+            Conversation current = find(principal, id);
+            if (!isSupervisor(principal) && !current.hasParticipant(principal.subject())) {
+              throw new Forbidden(
+                  "only a participant, a supervisor or the channel may close " + id);
+            }
+          } else if (!principal.hasScope(Scopes.CHANNEL)) {
+            throw new Forbidden("closing needs scope 'channel'");
+          }
+        };
+    String by = principal.isUser() ? principal.subject() : "channel";
+    if (!principal.isUser()) {
+      authorize.run();
+      return closeBy(principal.orgId(), id, by, correlationId);
+    }
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () -> {
+          authorize.run();
+          return closeBy(principal.orgId(), id, by, correlationId);
+        });
+  }
+
+  /** Closes a request on behalf of {@code by} (a user id, {@code channel} or {@code timeout}). */
+  Conversation closeBy(String orgId, String id, String by, String correlationId) {
+    Conversation current =
+        repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
+    Channel channel = channel(current);
+    return commit(
+        orgId,
+        correlationId,
+        tx -> {
+          Conversation locked = lock(tx, orgId, id);
+          Conversation closed = locked.close(tx.now(), by);
+          List<Participant> leaving =
+              locked.participants().stream()
+                  .sorted(Comparator.comparing(Participant::userId))
+                  .toList();
+          List<AgentState> states = new ArrayList<>();
+          for (Participant participant : leaving) {
+            states.add(tx.lockAgentState(orgId, participant.userId()));
+          }
+          tx.removeParticipants(id);
+          tx.saveState(closed);
+          List<EventDraft> events = new ArrayList<>();
+          events.add(
+              RoutingEvents.listRequest(RoutingEvents.REMOVED, closed, channel, tx.now(), null));
+          for (int i = 0; i < leaving.size(); i++) {
+            Participant participant = leaving.get(i);
+            events.add(
+                RoutingEvents.entity(
+                    "EntityRemoved",
+                    closed,
+                    RoutingEvents.AGENT,
+                    participant.userId(),
+                    participant.username(),
+                    participant.userId(),
+                    Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
+            events.add(RoutingEvents.interactionClear(participant.userId(), closed));
+            events.addAll(afterWork(tx, states.get(i), closed));
+          }
+          return Outcome.of(closed, events);
+        });
+  }
+
+  /** Wrap, then back to the chosen state when the agent is in no other conversation. */
+  private static List<EventDraft> afterWork(
+      RoutingRepository.Tx tx, AgentState state, Conversation conversation) {
+    List<EventDraft> events = new ArrayList<>();
+    events.add(RoutingEvents.wrap(state.userId(), conversation));
+    if (tx.openConversationCount(state.userId()) == 0) {
+      events.add(RoutingEvents.rest(state, conversation.interactionNumber()));
+    }
+    return events;
+  }
+
+  // ---- messages
+
+  public Message postMessage(Principal principal, String id, String text, String correlationId) {
+    if (text == null || text.isBlank()) {
+      throw InvalidInput.required("text");
+    }
+    if (text.length() > Message.MAX_TEXT) {
+      throw new InvalidInput("text", "text must be at most " + Message.MAX_TEXT + " characters");
+    }
+    if (!principal.isUser()) {
+      if (!principal.hasScope(Scopes.CHANNEL)) {
+        throw new Forbidden("customer messages need scope 'channel'");
+      }
+      return customerText(principal.orgId(), id, text, correlationId);
+    }
+    User agent = agent(principal);
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () ->
+            commit(
+                principal.orgId(),
+                correlationId,
+                tx -> {
+                  Conversation locked = lock(tx, principal.orgId(), id);
+                  locked.checkAgentMessage(agent.id());
+                  Message message =
+                      new Message(
+                          Ids.newId(),
+                          principal.orgId(),
+                          id,
+                          Message.Sender.AGENT,
+                          agent.id(),
+                          displayName(agent),
+                          text,
+                          tx.now());
+                  tx.insertMessage(message);
+                  return Outcome.of(
+                      message,
+                      List.of(
+                          RoutingEvents.text(
+                              locked, RoutingEvents.AGENT, displayName(agent), agent.id(), text)));
+                }));
+  }
+
+  /**
+   * A customer's text. It is stored and sent to the participants; it publishes no list
+   * notification, whatever the state (an INACTIVE request is already on the list).
+   */
+  private Message customerText(String orgId, String id, String text, String correlationId) {
+    Conversation current =
+        repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
+    Channel channel = channel(current);
+    return commit(
+        orgId,
+        correlationId,
+        tx -> {
+          Conversation locked = lock(tx, orgId, id);
+          locked.checkCustomerMessage();
+          Message message = customerMessage(locked, text, tx.now());
+          tx.insertMessage(message);
+          tx.touchCustomerActivity(id, tx.now(), deadline(channel, tx.now()));
+          return Outcome.of(
+              message,
+              List.of(
+                  RoutingEvents.text(
+                      locked,
+                      RoutingEvents.CUSTOMER,
+                      RoutingEvents.customerName(locked),
+                      null,
+                      text)));
+        });
+  }
+
+  // ---- subscriptions
+
+  /** Subscribes to a list (idempotent) and answers its open requests. */
+  public List<Conversation> subscribe(Principal principal, String listId) {
+    User user = agent(principal);
+    WorkList list = list(principal.orgId(), listId);
+    if (!mayWorkOn(principal, list)) {
+      throw new Forbidden("not allowed on list " + listId);
+    }
+    commit(
+        principal.orgId(),
+        null,
+        tx -> {
+          tx.subscribe(principal.orgId(), user.id(), listId);
+          return Outcome.of(null, List.of());
+        });
+    return repository.openOnList(principal.orgId(), listId, OPEN);
+  }
+
+  public void unsubscribe(Principal principal, String listId) {
+    User user = agent(principal);
+    list(principal.orgId(), listId);
+    commit(
+        principal.orgId(),
+        null,
+        tx -> {
+          tx.unsubscribe(user.id(), listId);
+          return Outcome.of(null, List.of());
+        });
+  }
+
+  public List<WorkList> subscriptions(Principal principal) {
+    User user = agent(principal);
+    return repository.subscribedLists(user.id()).stream()
+        .map(listId -> admin.findList(principal.orgId(), listId))
+        .flatMap(Optional::stream)
+        .sorted(Comparator.comparing(WorkList::name))
+        .toList();
+  }
+
+  // ---- agent state
+
+  /** An agent's state: what it is now, what it chose, and its open conversations. */
+  public record Status(
+      AgentState.Presence state,
+      AgentState.Base chosen,
+      String reasonCode,
+      List<String> conversations) {}
+
+  public Status status(Principal principal) {
+    User user = agent(principal);
+    AgentState state =
+        repository
+            .agentState(user.id())
+            .orElseGet(() -> AgentState.initial(user.id(), principal.orgId(), Instant.EPOCH));
+    List<String> conversations = repository.conversationsOf(user.id());
+    return new Status(
+        state.presence(conversations.size()), state.base(), state.reasonCode(), conversations);
+  }
+
+  public Status setState(
+      Principal principal, AgentState.Base base, String reasonCode, String correlationId) {
+    User user = agent(principal);
+    commit(
+        principal.orgId(),
+        correlationId,
+        tx -> {
+          tx.lockAgentState(principal.orgId(), user.id());
+          AgentState chosen =
+              new AgentState(user.id(), principal.orgId(), base, reasonCode, tx.now());
+          tx.saveAgentState(chosen);
+          List<EventDraft> events = new ArrayList<>();
+          // While busy the choice applies after wrap; it is announced then.
+          if (tx.openConversationCount(user.id()) == 0) {
+            events.add(RoutingEvents.rest(chosen, 0));
+          }
+          return Outcome.of(null, events);
+        });
+    return status(principal);
+  }
+
+  // ---- timers
+
+  /** Reminds subscribers of a request still UNREAD; false when it is no longer due. */
+  boolean remind(String orgId, String id, String correlationId) {
+    Conversation current = repository.conversation(orgId, id).orElse(null);
+    if (current == null || current.state() != ConversationState.UNREAD) {
+      return false;
+    }
+    Channel channel = channel(current);
+    WorkList list = list(orgId, current.listId());
+    return commit(
+        orgId,
+        correlationId,
+        tx -> {
+          Conversation locked = lock(tx, orgId, id);
+          if (locked.state() != ConversationState.UNREAD || list.reminderAfterSeconds() == null) {
+            tx.scheduleReminder(id, null);
+            return Outcome.of(false, List.of());
+          }
+          tx.scheduleReminder(id, tx.now().plusSeconds(list.reminderAfterSeconds()));
+          long waiting = Duration.between(locked.createdAt(), tx.now()).toSeconds();
+          return Outcome.of(
+              true,
+              List.of(
+                  RoutingEvents.listRequest(
+                      RoutingEvents.UPDATED, locked, channel, tx.now(), waiting)));
+        });
+  }
+
+  /** Closes a request whose customer has been silent too long; false when no longer due. */
+  boolean expireInactive(String orgId, String id, Instant now, String correlationId) {
+    Conversation current = repository.conversation(orgId, id).orElse(null);
+    if (current == null || !current.state().isOpen()) {
+      return false;
+    }
+    Instant deadline = deadline(channel(current), current.lastCustomerActivityAt());
+    if (deadline == null || deadline.isAfter(now)) {
+      return false;
+    }
+    try {
+      closeBy(orgId, id, "timeout", correlationId);
+      return true;
+    } catch (Conflict closedMeanwhile) {
+      return false;
+    }
+  }
+
+  RoutingRepository repository() {
+    return repository;
+  }
+
+  // ---- shared
+
+  /** What a command's transaction produced: its result and the events to append. */
+  record Outcome<T>(T result, List<EventDraft> events) {
+    static <T> Outcome<T> of(T result, List<EventDraft> events) {
+      return new Outcome<>(result, events);
+    }
+  }
+
+  private <T> T commit(
+      String orgId, String correlationId, Function<RoutingRepository.Tx, Outcome<T>> work) {
+    Outcome<T> outcome =
+        repository.inTransaction(
+            tx -> {
+              Outcome<T> done = work.apply(tx);
+              tx.append(orgId, correlationId, done.events());
+              return done;
+            });
+    if (!outcome.events().isEmpty()) {
+      hub.poke();
+    }
+    return outcome.result();
+  }
+
+  /**
+   * Runs an agent's command; when it is refused, the agent also gets an {@code
+   * engagementCenter.Error} event, as spec 003 reports failed requests.
+   */
+  private <T> T reportingFailures(
+      Principal principal,
+      String id,
+      String correlationId,
+      java.util.function.Supplier<T> command) {
+    try {
+      return command.get();
+    } catch (Conflict | Forbidden refused) {
+      Long number =
+          repository
+              .conversation(principal.orgId(), id)
+              .map(Conversation::interactionNumber)
+              .orElse(null);
+      commit(
+          principal.orgId(),
+          correlationId,
+          tx ->
+              Outcome.of(
+                  null,
+                  List.of(
+                      RoutingEvents.error(
+                          principal.subject(), number, failCode(refused), refused.getMessage()))));
+      throw refused;
+    }
+  }
+
+  private static int failCode(PullrouteException refused) {
+    return refused instanceof Forbidden ? 403 : 409;
+  }
+
+  private static Conversation lock(RoutingRepository.Tx tx, String orgId, String id) {
+    return tx.lockConversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
+  }
+
+  private Channel channel(Conversation conversation) {
+    return admin
+        .findChannel(conversation.orgId(), conversation.channelId())
+        .orElseThrow(() -> new IllegalStateException("request without its channel"));
+  }
+
+  private WorkList list(String orgId, String listId) {
+    return admin.findList(orgId, listId).orElseThrow(() -> new NotFound("list", listId));
+  }
+
+  /** The signed-in user behind a password token; clients cannot act as agents. */
+  private User agent(Principal principal) {
+    if (!principal.isUser()) {
+      throw new Forbidden("this call is for signed-in users (password grant), not clients");
+    }
+    return admin
+        .findUser(principal.orgId(), principal.subject())
+        .orElseThrow(() -> new Forbidden("the user of this token no longer exists"));
+  }
+
+  private static boolean isSupervisor(Principal principal) {
+    return principal.hasRole("supervisor") || principal.hasRole("admin");
+  }
+
+  /**
+   * Whether a user may see and take requests of a list: supervisors and admins always; agents when
+   * the list has no owner, or they are members of its agent group, or sit at a place of its place
+   * group.
+   */
+  boolean mayWorkOn(Principal principal, WorkList list) {
+    if (isSupervisor(principal)) {
+      return true;
+    }
+    if (list.agentGroup() != null) {
+      return admin
+          .findGroupByName(MemberGroup.Kind.AGENT_GROUP, list.orgId(), list.agentGroup())
+          .map(group -> group.members().contains(principal.subject()))
+          .orElse(false);
+    }
+    if (list.placeGroup() != null) {
+      String place =
+          admin.findUser(list.orgId(), principal.subject()).map(User::place).orElse(null);
+      return place != null
+          && admin
+              .findPlaceGroupByName(list.orgId(), list.placeGroup())
+              .map(PlaceGroup::places)
+              .orElse(List.of())
+              .contains(place);
+    }
+    return true;
+  }
+
+  private static String displayName(User user) {
+    String name =
+        ((user.firstName() == null ? "" : user.firstName())
+                + " "
+                + (user.lastName() == null ? "" : user.lastName()))
+            .strip();
+    return name.isEmpty() ? user.username() : name;
+  }
+}
