@@ -114,6 +114,10 @@ public final class Pullroute implements AutoCloseable {
     return http;
   }
 
+  public Database database() {
+    return database;
+  }
+
   public EventHub hub() {
     return hub;
   }

@@ -105,7 +105,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                 .createQuery(
                     "SELECT id, org_id, conversation_id, sender_type, sender_id, sender_name, text,"
                         + " created_at FROM message WHERE org_id = :org"
-                        + " AND conversation_id = :conversation ORDER BY created_at, id")
+                        + " AND conversation_id = :conversation ORDER BY position")
                 .bind("org", orgId)
                 .bind("conversation", conversationId)
                 .map(
