@@ -265,7 +265,8 @@ public final class JdbiAdminRepository implements AdminRepository {
         .execute();
     var batch =
         handle.prepareBatch("INSERT INTO " + table + " (group_id, user_id) VALUES (:group, :user)");
-    for (String userId : userIds) {
+    // A member named twice is a member once.
+    for (String userId : new java.util.LinkedHashSet<>(userIds)) {
       batch.bind("group", groupId).bind("user", userId).add();
     }
     if (!userIds.isEmpty()) {

@@ -40,7 +40,7 @@ public record MemberGroup(
     requireNonNull(orgId, "orgId");
     name = Validate.name("name", name);
     description = Validate.text("description", description);
-    members = List.copyOf(new java.util.LinkedHashSet<>(members));
+    members = List.copyOf(members);
     requireNonNull(createdAt, "createdAt");
   }
 }

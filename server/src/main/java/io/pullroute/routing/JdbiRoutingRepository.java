@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -37,7 +38,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
   @Override
   public <T> T inTransaction(Function<Tx, T> work) {
-    return jdbi.inTransaction(handle -> work.apply(new JdbiTx(handle, clock.instant())));
+    // Milliseconds, as the wire shows times: what is stored and what is computed agree.
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    return jdbi.inTransaction(handle -> work.apply(new JdbiTx(handle, now)));
   }
 
   // ---- reads

@@ -84,7 +84,7 @@ final class RoutingEvents {
     channelType.put("name", channel.channelType());
     channelType.put("channelLogo", "_" + channel.channelType() + ".svg");
     channelType.put("isInteractive", !channel.channelType().equals("EMAIL"));
-    channelType.putNull("mediaRoutingDomain");
+    channelType.put("mediaRoutingDomain", media(channel));
 
     ObjectNode config = JSON.createObjectNode();
     config.put("id", channel.id());
@@ -115,7 +115,7 @@ final class RoutingEvents {
     provider.put("id", channel.channelType());
     provider.put("name", channel.channelType().toLowerCase(java.util.Locale.ROOT));
     provider.putArray("supportedChannelTypes").add(channelType.deepCopy());
-    provider.putNull("providerWebhook");
+    provider.put("providerWebhook", "");
     provider.putArray("channelProviderConfigSchema");
     connector.putArray("channelProviderConfigs");
     connector.set("tenant", tenant.deepCopy());
@@ -317,6 +317,19 @@ final class RoutingEvents {
     payload.put("interactionId", interactionNumber);
     payload.put("interactionIdRev", Long.toString(interactionNumber));
     return payload;
+  }
+
+  /** The media routing domain of a channel type, as the workbin API names media. */
+  static String media(Channel channel) {
+    return switch (channel.channelType()) {
+      case "EMAIL" -> "email";
+      case "SMS" -> "sms";
+      case "TWITTER" -> "tweet";
+      case "FACEBOOK", "FACEBOOK_COMMENTS" -> "facebook";
+      case "WORKITEM" -> "workitem";
+      case "OPENMEDIA" -> "openmedia";
+      default -> "chat";
+    };
   }
 
   /** spec 003 media categories: chat, email picked by an agent, SMS, other messaging. */
