@@ -122,6 +122,7 @@ public final class EventHub implements AutoCloseable {
     Waiter waiter = new Waiter(interest, owner, max);
     Waiter superseded = null;
     EventBatch ready = now;
+    boolean behind = false;
     lock.lock();
     try {
       if (owner != null) {
@@ -133,17 +134,26 @@ public final class EventHub implements AutoCloseable {
       if (now.isEmpty() && !closed) {
         // Between the read above and taking the lock, events may have been added: look again
         // under the lock, so that none can slip in between this check and the registration.
-        EventBatch again = scan(interest, Math.max(cursor, now.cursor()), max);
-        if (again.isEmpty()) {
-          waiter.cursor = again.cursor();
-          register(waiter);
-          ready = null;
+        // If so many were added that the ring no longer holds them, read the log instead.
+        long from = Math.max(cursor, now.cursor());
+        if (from + 1 < oldestSeq) {
+          behind = true;
         } else {
-          ready = again;
+          EventBatch again = scan(interest, from, max);
+          if (again.isEmpty()) {
+            waiter.cursor = again.cursor();
+            register(waiter);
+            ready = null;
+          } else {
+            ready = again;
+          }
         }
       }
     } finally {
       lock.unlock();
+    }
+    if (behind) {
+      ready = readFromLog(interest, Math.max(cursor, now.cursor()), max);
     }
     if (superseded != null) {
       superseded.finish(new EventBatch(List.of(), superseded.cursor));
@@ -246,6 +256,7 @@ public final class EventHub implements AutoCloseable {
       return;
     }
     List<Map.Entry<Waiter, EventBatch>> ready = new ArrayList<>();
+    List<Waiter> behind = new ArrayList<>();
     lock.lock();
     try {
       Set<Waiter> candidates = new LinkedHashSet<>();
@@ -267,6 +278,12 @@ public final class EventHub implements AutoCloseable {
             waitersByKey.getOrDefault(Audience.organization(event.orgId()), Set.of()));
       }
       for (Waiter waiter : candidates) {
+        if (waiter.cursor + 1 < oldestSeq) {
+          // More events arrived at once than the ring holds: this waiter is answered from the log.
+          retire(waiter);
+          behind.add(waiter);
+          continue;
+        }
         EventBatch batch = scan(waiter.interest, waiter.cursor, waiter.max);
         if (batch.isEmpty()) {
           waiter.cursor = batch.cursor();
@@ -281,13 +298,20 @@ public final class EventHub implements AutoCloseable {
     for (Map.Entry<Waiter, EventBatch> entry : ready) {
       entry.getKey().finish(entry.getValue());
     }
+    for (Waiter waiter : behind) {
+      waiter.finish(readFromLog(waiter.interest, waiter.cursor, waiter.max));
+    }
   }
 
   // ---- under the lock
 
+  /** Looks through the ring; the caller makes sure the ring still holds what follows cursor. */
   private EventBatch scan(Interest interest, long cursor, int max) {
+    if (cursor + 1 < oldestSeq) {
+      throw new IllegalStateException("scan behind the ring; this indicates a bug");
+    }
     List<Event> found = new ArrayList<>();
-    long seq = Math.max(cursor, oldestSeq - 1);
+    long seq = cursor;
     while (seq < headSeq && found.size() < max) {
       seq++;
       Event event = ring[(int) (seq % ring.length)];

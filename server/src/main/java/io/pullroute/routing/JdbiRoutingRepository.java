@@ -82,22 +82,13 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       return List.of();
     }
     return jdbi.withHandle(
-        handle -> {
-          List<RowConversation> rows =
-              handle
-                  .createQuery(
-                      "SELECT "
-                          + CONVERSATION_COLUMNS
-                          + " FROM conversation c WHERE c.org_id = :org AND c.list_id = :list"
-                          + " AND c.state IN (<states>) ORDER BY c.priority DESC, c.created_at,"
-                          + " c.interaction_number")
-                  .bind("org", orgId)
-                  .bind("list", listId)
-                  .bindList("states", states.stream().map(Enum::name).toList())
-                  .map((rs, ctx) -> new RowConversation(rs))
-                  .list();
-          return withParticipants(handle, rows);
-        });
+        handle ->
+            withParticipantsJoined(
+                handle,
+                "c.org_id = :org AND c.list_id = :list AND c.state IN (<states>)",
+                orgId,
+                listId,
+                states.stream().map(Enum::name).toList()));
   }
 
   @Override
@@ -197,20 +188,81 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
   // ---- shared row mapping
 
+  /**
+   * A request with its participants. Unlocked, it is read in one statement, so that a join
+   * committing meanwhile cannot pair the row of one moment with the participants of another.
+   * Locked, the row is locked first; participants only change under that lock.
+   */
   private static Optional<Conversation> find(
       Handle handle, String orgId, String id, boolean forUpdate) {
+    if (!forUpdate) {
+      return withParticipantsJoined(handle, "c.org_id = :org AND c.id = :id", orgId, id, null)
+          .stream()
+          .findFirst();
+    }
     Optional<RowConversation> row =
         handle
             .createQuery(
                 "SELECT "
                     + CONVERSATION_COLUMNS
-                    + " FROM conversation c WHERE c.org_id = :org AND c.id = :id"
-                    + (forUpdate ? " FOR UPDATE" : ""))
+                    + " FROM conversation c WHERE c.org_id = :org AND c.id = :id FOR UPDATE")
             .bind("org", orgId)
             .bind("id", id)
             .map((rs, ctx) -> new RowConversation(rs))
             .findOne();
     return row.map(found -> withParticipants(handle, List.of(found)).getFirst());
+  }
+
+  /** Requests matching {@code condition} with their participants, read in one statement. */
+  private static List<Conversation> withParticipantsJoined(
+      Handle handle, String condition, String orgId, String key, List<String> states) {
+    var query =
+        handle
+            .createQuery(
+                "SELECT "
+                    + CONVERSATION_COLUMNS
+                    + ", p.user_id AS p_user, u.username AS p_username, p.joined_at AS p_joined"
+                    + " FROM conversation c LEFT JOIN participant p ON p.conversation_id = c.id"
+                    + " LEFT JOIN app_user u ON u.id = p.user_id WHERE "
+                    + condition
+                    + " ORDER BY c.priority DESC, c.created_at, c.interaction_number,"
+                    + " p.joined_at, p.user_id")
+            .bind("org", orgId);
+    if (key != null) {
+      query.bind("id", key);
+      query.bind("list", key);
+    }
+    if (states != null) {
+      query.bindList("states", states);
+    }
+    Map<String, RowConversation> rows = new java.util.LinkedHashMap<>();
+    Map<String, List<Participant>> participants = new HashMap<>();
+    query
+        .map(
+            (rs, ctx) -> {
+              String id = rs.getString("id");
+              rows.computeIfAbsent(id, k -> uncheckedRow(rs));
+              String user = rs.getString("p_user");
+              if (user != null) {
+                participants
+                    .computeIfAbsent(id, k -> new ArrayList<>())
+                    .add(
+                        new Participant(user, rs.getString("p_username"), instant(rs, "p_joined")));
+              }
+              return id;
+            })
+        .list();
+    List<Conversation> complete = new ArrayList<>(rows.size());
+    rows.forEach((id, row) -> complete.add(row.build(participants.getOrDefault(id, List.of()))));
+    return complete;
+  }
+
+  private static RowConversation uncheckedRow(ResultSet rs) {
+    try {
+      return new RowConversation(rs);
+    } catch (SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static List<Conversation> withParticipants(Handle handle, List<RowConversation> rows) {

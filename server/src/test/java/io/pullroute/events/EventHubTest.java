@@ -1,0 +1,478 @@
+package io.pullroute.events;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pullroute.store.Database;
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestStores;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Jdbi;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The event hub (DESIGN.md §1) over a real event log: waiting consumers are completed by the events
+ * that concern them and by nothing else, cursors move past what did not concern them, a newer poll
+ * of the same owner ends the older one, and a cursor older than the ring is answered from the log.
+ * Each test has a hub and organizations of its own on a store shared by the class.
+ */
+@ParameterizedClass
+@EnumSource(StoreKind.class)
+class EventHubTest {
+  private static final Duration LONG = Duration.ofSeconds(60);
+  private static final Duration SHORT = Duration.ofMillis(300);
+  private static final AtomicInteger ORGS = new AtomicInteger();
+
+  @Parameter StoreKind store;
+
+  static Database database;
+  static Jdbi jdbi;
+
+  private final List<EventHub> hubs = new ArrayList<>();
+
+  @BeforeParameterizedClassInvocation
+  static void open(StoreKind store) {
+    database = TestStores.fresh(store).open();
+    jdbi = database.jdbi();
+  }
+
+  @AfterParameterizedClassInvocation
+  static void close() {
+    if (database != null) {
+      database.close();
+    }
+    database = null;
+    jdbi = null;
+  }
+
+  @AfterEach
+  void closeHubs() {
+    hubs.forEach(EventHub::close);
+  }
+
+  // ---- (a) at once
+
+  @Test
+  void await_answers_at_once_with_the_matching_events_already_after_the_cursor() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    Event first = commit(hub, org, "list:A");
+    commit(hub, org, "list:B");
+    Event third = commit(hub, org, "list:A", "user:u");
+    awaitPublished(hub, third);
+
+    CompletableFuture<EventBatch> future =
+        hub.await(Interest.of(org, Set.of("list:A")), start, 10, LONG, "owner");
+
+    assertThat(future).isDone();
+    EventBatch batch = future.get();
+    assertThat(batch.events()).containsExactly(first, third);
+    assertThat(batch.cursor()).isEqualTo(third.seq());
+    assertThat(hub.waiting()).isZero();
+  }
+
+  @Test
+  void await_answers_at_most_max_events_and_a_cursor_from_which_the_rest_follow() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    List<Event> events = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      events.add(commit(hub, org, "list:A"));
+    }
+    awaitPublished(hub, events.getLast());
+    Interest interest = Interest.of(org, Set.of("list:A"));
+
+    EventBatch firstTwo = hub.await(interest, start, 2, LONG, "o").get(5, TimeUnit.SECONDS);
+    assertThat(firstTwo.events()).containsExactlyElementsOf(events.subList(0, 2));
+    assertThat(firstTwo.cursor()).isEqualTo(events.get(1).seq());
+
+    EventBatch rest =
+        hub.await(interest, firstTwo.cursor(), 10, LONG, "o").get(5, TimeUnit.SECONDS);
+    assertThat(rest.events()).containsExactlyElementsOf(events.subList(2, 5));
+  }
+
+  // ---- (b) parked until a matching event
+
+  @Test
+  void a_parked_await_completes_on_a_matching_commit_while_a_waiter_on_another_key_stays_parked()
+      throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    CompletableFuture<EventBatch> onA =
+        hub.await(Interest.of(org, Set.of("list:A")), start, 10, LONG, "a");
+    CompletableFuture<EventBatch> onB =
+        hub.await(Interest.of(org, Set.of("list:B")), start, 10, LONG, "b");
+    assertThat(onA).isNotDone();
+    assertThat(onB).isNotDone();
+    assertThat(hub.waiting()).isEqualTo(2);
+
+    Event event = commit(hub, org, "list:A");
+
+    EventBatch batch = onA.get(5, TimeUnit.SECONDS);
+    assertThat(batch.events()).containsExactly(event);
+    assertThat(batch.cursor()).isEqualTo(event.seq());
+    assertThat(onB).as("an event on list:A does not wake a waiter on list:B").isNotDone();
+    assertThat(hub.waiting()).isEqualTo(1);
+
+    // The list:B owner polls again with a short wait: the long poll ends empty at once, the new
+    // one after its wait, with its cursor past the list:A event.
+    CompletableFuture<EventBatch> again =
+        hub.await(Interest.of(org, Set.of("list:B")), start, 10, SHORT, "b");
+    EventBatch superseded = onB.get(5, TimeUnit.SECONDS);
+    assertThat(superseded.events()).isEmpty();
+    EventBatch expired = again.get(5, TimeUnit.SECONDS);
+    assertThat(expired.events()).isEmpty();
+    assertThat(expired.cursor()).isEqualTo(event.seq());
+    assertThat(hub.waiting()).isZero();
+  }
+
+  @Test
+  void a_parked_await_ends_empty_after_its_wait_when_nothing_concerns_it() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+
+    CompletableFuture<EventBatch> future =
+        hub.await(Interest.of(org, Set.of("list:quiet")), start, 10, SHORT, null);
+
+    EventBatch batch = future.get(5, TimeUnit.SECONDS);
+    assertThat(batch.events()).isEmpty();
+    assertThat(batch.cursor()).isEqualTo(start);
+    assertThat(hub.waiting()).isZero();
+  }
+
+  @Test
+  void a_commit_without_a_poke_still_reaches_a_parked_await_through_the_idle_poll()
+      throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    CompletableFuture<EventBatch> future =
+        hub.await(Interest.of(org, Set.of("list:A")), start, 10, LONG, null);
+
+    // As another node's commit: nobody pokes this hub.
+    Event event = append(org, "list:A");
+
+    assertThat(future.get(10, TimeUnit.SECONDS).events()).containsExactly(event);
+  }
+
+  // ---- (c) one poll per owner
+
+  @Test
+  void a_second_await_of_the_same_owner_ends_the_first_with_an_empty_batch() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    Interest interest = Interest.of(org, Set.of("list:A"));
+    CompletableFuture<EventBatch> first = hub.await(interest, start, 10, LONG, "session-1");
+    CompletableFuture<EventBatch> other = hub.await(interest, start, 10, LONG, "session-2");
+
+    CompletableFuture<EventBatch> second = hub.await(interest, start, 10, LONG, "session-1");
+
+    EventBatch ended = first.get(5, TimeUnit.SECONDS);
+    assertThat(ended.events()).isEmpty();
+    assertThat(ended.cursor()).isEqualTo(start);
+    assertThat(second).isNotDone();
+    assertThat(other).as("another owner's poll is not ended").isNotDone();
+    assertThat(hub.waiting()).isEqualTo(2);
+
+    Event event = commit(hub, org, "list:A");
+    assertThat(second.get(5, TimeUnit.SECONDS).events()).containsExactly(event);
+    assertThat(other.get(5, TimeUnit.SECONDS).events()).containsExactly(event);
+    assertThat(first.get().events()).as("the ended poll got nothing afterwards").isEmpty();
+  }
+
+  @Test
+  void supersede_ends_the_waiting_poll_of_that_owner_only() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    Interest interest = Interest.of(org, Set.of("list:A"));
+    CompletableFuture<EventBatch> mine = hub.await(interest, start, 10, LONG, "mine");
+    CompletableFuture<EventBatch> theirs = hub.await(interest, start, 10, LONG, "theirs");
+
+    hub.supersede("mine");
+
+    assertThat(mine.get(5, TimeUnit.SECONDS).events()).isEmpty();
+    assertThat(theirs).isNotDone();
+    assertThat(hub.waiting()).isEqualTo(1);
+  }
+
+  // ---- (d) cursors move past what did not concern the consumer
+
+  @Test
+  void an_empty_result_moves_the_cursor_past_events_that_did_not_concern_the_waiter()
+      throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    String otherOrg = newOrg();
+    long start = hub.headSeq();
+    commit(hub, org, "list:B");
+    commit(hub, otherOrg, "list:A"); // same key, another organization
+    Event last = commit(hub, org, "user:u");
+    awaitPublished(hub, last);
+    Interest interest = Interest.of(org, Set.of("list:A"));
+
+    EventBatch read = hub.read(interest, start, 10);
+    assertThat(read.events()).isEmpty();
+    assertThat(read.cursor()).isEqualTo(last.seq());
+
+    // Parked from the old cursor, it sees another unrelated event, then times out past both.
+    CompletableFuture<EventBatch> parked = hub.await(interest, start, 10, LONG, "w");
+    Event unrelated = commit(hub, org, "list:B");
+    awaitPublished(hub, unrelated);
+    CompletableFuture<EventBatch> expiring = hub.await(interest, start, 10, SHORT, "w");
+    assertThat(parked.get(5, TimeUnit.SECONDS).events()).isEmpty();
+    EventBatch expired = expiring.get(5, TimeUnit.SECONDS);
+    assertThat(expired.events()).isEmpty();
+    assertThat(expired.cursor()).isEqualTo(unrelated.seq());
+
+    // From that cursor, the next matching event is all there is.
+    Event matching = commit(hub, org, "list:A");
+    EventBatch next = hub.await(interest, expired.cursor(), 10, LONG, "w").get(5, TimeUnit.SECONDS);
+    assertThat(next.events()).containsExactly(matching);
+  }
+
+  // ---- (e) the organization key
+
+  @Test
+  void the_organization_key_receives_every_event_of_its_organization_and_none_of_another()
+      throws Exception {
+    EventHub hub = hub(64);
+    String org = newOrg();
+    String otherOrg = newOrg();
+    long start = hub.headSeq();
+    Interest everything = Interest.of(org, Set.of(Audience.organization(org)));
+
+    CompletableFuture<EventBatch> parked = hub.await(everything, start, 100, LONG, "supervisor");
+    // Another organization's events, even one addressed to this organization's key, wake nothing.
+    Event foreign = commit(hub, otherOrg, "list:A", Audience.organization(org));
+    awaitPublished(hub, foreign);
+    assertThat(parked).isNotDone();
+
+    List<Event> mine = new ArrayList<>();
+    mine.add(commit(hub, org, "user:someone"));
+    EventBatch woken = parked.get(5, TimeUnit.SECONDS);
+    assertThat(woken.events()).containsExactly(mine.getFirst());
+
+    mine.add(commit(hub, org, "list:A"));
+    commit(hub, otherOrg, "list:A");
+    mine.add(commit(hub, org, "conversation:c", "workbin:w"));
+    mine.add(commit(hub, org)); // no audience key at all
+    commit(hub, otherOrg, "user:someone");
+    Event last = commit(hub, org, "team:t");
+    mine.add(last);
+    awaitPublished(hub, last);
+
+    EventBatch all = hub.read(everything, start, 100);
+    assertThat(all.events()).containsExactlyElementsOf(mine);
+    assertThat(all.events()).allSatisfy(event -> assertThat(event.orgId()).isEqualTo(org));
+    assertThat(all.cursor()).isEqualTo(last.seq());
+  }
+
+  // ---- (f) cursors older than the ring
+
+  @Test
+  void a_cursor_older_than_the_ring_is_answered_from_the_log_with_every_match_in_order()
+      throws Exception {
+    EventHub hub = hub(4);
+    String org = newOrg();
+    long start = hub.headSeq();
+    List<Event> onA = new ArrayList<>();
+    Event last = null;
+    for (int i = 0; i < 20; i++) {
+      last = commit(hub, org, i % 2 == 0 ? "list:A" : "list:B");
+      if (i % 2 == 0) {
+        onA.add(last);
+      }
+    }
+    awaitPublished(hub, last);
+    Interest interest = Interest.of(org, Set.of("list:A"));
+
+    EventBatch read = hub.read(interest, start, 100);
+    assertThat(read.events()).containsExactlyElementsOf(onA);
+
+    EventBatch awaited = hub.await(interest, start, 100, LONG, "late").get(5, TimeUnit.SECONDS);
+    assertThat(awaited.events()).containsExactlyElementsOf(onA);
+
+    // Paging with a small max crosses from the log into the ring without losing or repeating.
+    List<Event> paged = new ArrayList<>();
+    long cursor = start;
+    for (int page = 0; page < 20; page++) {
+      EventBatch batch = hub.read(interest, cursor, 3);
+      assertThat(batch.events()).hasSizeLessThanOrEqualTo(3);
+      paged.addAll(batch.events());
+      cursor = batch.cursor();
+      if (batch.isEmpty()) {
+        break;
+      }
+    }
+    assertThat(paged).containsExactlyElementsOf(onA);
+    assertThat(cursor).isEqualTo(last.seq());
+  }
+
+  @Test
+  void a_new_hub_over_an_existing_log_answers_old_cursors_in_order() throws Exception {
+    String org = newOrg();
+    long start = new JdbiEventLog(jdbi).lastSeq();
+    List<Event> appended = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      appended.add(append(org, "list:A"));
+    }
+    EventHub hub = hub(4);
+    assertThat(hub.headSeq()).isEqualTo(appended.getLast().seq());
+
+    EventBatch batch = hub.read(Interest.of(org, Set.of("list:A")), start, 100);
+
+    assertThat(batch.events()).containsExactlyElementsOf(appended);
+  }
+
+  /**
+   * The hub reads the log in pages of up to 512 events; a page may hold more events than the ring
+   * (the server's ring is larger, but the hub takes any capacity). A waiter must not lose the
+   * matches that left the ring before it was offered them.
+   */
+  @Test
+  void a_parked_await_receives_every_match_of_a_burst_larger_than_the_ring() throws Exception {
+    EventHub hub = hub(4);
+    String org = newOrg();
+    long start = hub.headSeq();
+    Interest interest = Interest.of(org, Set.of("list:A"));
+    CompletableFuture<EventBatch> parked = hub.await(interest, start, 100, LONG, "burst");
+
+    // One transaction of 20 events, 10 of them on list:A: the hub reads them in one page.
+    List<EventDraft> drafts = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      drafts.add(draft(i % 2 == 0 ? "list:A" : "list:B"));
+    }
+    List<Event> burst = jdbi.inTransaction(h -> JdbiEventLog.append(h, now(), org, null, drafts));
+    hub.poke();
+    List<Event> onA = burst.stream().filter(e -> e.audience().contains("list:A")).toList();
+
+    EventBatch batch = parked.get(5, TimeUnit.SECONDS);
+    List<Event> received = new ArrayList<>(batch.events());
+    // Whatever the first answer held, asking on from its cursor must bring the rest.
+    received.addAll(hub.read(interest, batch.cursor(), 100).events());
+    assertThat(received).containsExactlyElementsOf(onA);
+  }
+
+  // ---- (g) waiting()
+
+  @Test
+  void waiting_counts_parked_consumers_and_drops_back_to_zero_after_they_complete()
+      throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    assertThat(hub.waiting()).isZero();
+
+    CompletableFuture<EventBatch> onA =
+        hub.await(Interest.of(org, Set.of("list:A", "user:u")), start, 10, LONG, "a");
+    CompletableFuture<EventBatch> onB =
+        hub.await(Interest.of(org, Set.of("list:B")), start, 10, LONG, "b");
+    CompletableFuture<EventBatch> anonymous =
+        hub.await(Interest.of(org, Set.of("list:C")), start, 10, LONG, null);
+    assertThat(hub.waiting()).isEqualTo(3);
+
+    commit(hub, org, "user:u");
+    onA.get(5, TimeUnit.SECONDS);
+    assertThat(hub.waiting()).isEqualTo(2);
+
+    hub.supersede("b");
+    onB.get(5, TimeUnit.SECONDS);
+    assertThat(hub.waiting()).isEqualTo(1);
+
+    commit(hub, org, "list:C");
+    anonymous.get(5, TimeUnit.SECONDS);
+    assertThat(hub.waiting()).isZero();
+
+    CompletableFuture<EventBatch> expiring =
+        hub.await(Interest.of(org, Set.of("list:D")), start, 10, SHORT, null);
+    assertThat(hub.waiting()).isEqualTo(1);
+    expiring.get(5, TimeUnit.SECONDS);
+    assertThat(hub.waiting()).isZero();
+
+    // An answer at once never counts as waiting.
+    hub.await(Interest.of(org, Set.of("user:u")), start, 10, LONG, "a").get(5, TimeUnit.SECONDS);
+    assertThat(hub.waiting()).isZero();
+  }
+
+  @Test
+  void closing_the_hub_ends_every_parked_await_with_an_empty_batch() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    CompletableFuture<EventBatch> owned =
+        hub.await(Interest.of(org, Set.of("list:A")), start, 10, LONG, "x");
+    CompletableFuture<EventBatch> anonymous =
+        hub.await(Interest.of(org, Set.of("list:B")), start, 10, LONG, null);
+    assertThat(hub.waiting()).isEqualTo(2);
+
+    hub.close();
+
+    assertThat(owned.get(5, TimeUnit.SECONDS).events()).isEmpty();
+    assertThat(anonymous.get(5, TimeUnit.SECONDS).events()).isEmpty();
+    assertThat(hub.waiting()).isZero();
+  }
+
+  // ---- helpers
+
+  private EventHub hub(int capacity) {
+    EventHub hub = new EventHub(new JdbiEventLog(jdbi), capacity);
+    hubs.add(hub);
+    return hub;
+  }
+
+  private static String newOrg() {
+    return "hub-org-" + ORGS.incrementAndGet();
+  }
+
+  private static EventDraft draft(String... keys) {
+    return new EventDraft(
+        "test.Happened",
+        "lists",
+        "L",
+        Set.copyOf(Arrays.asList(keys)),
+        "{\"keys\":\"" + String.join(" ", keys) + "\"}");
+  }
+
+  /** Appends one event in its own transaction, as a command would, without waking any hub. */
+  private static Event append(String org, String... keys) {
+    return jdbi.inTransaction(h -> JdbiEventLog.append(h, now(), org, null, List.of(draft(keys))))
+        .getFirst();
+  }
+
+  /** Appends one event and wakes {@code hub}, as a command does after its commit. */
+  private static Event commit(EventHub hub, String org, String... keys) {
+    Event event = append(org, keys);
+    hub.poke();
+    return event;
+  }
+
+  /** Milliseconds only, so that an appended event equals the one read back from the store. */
+  private static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  private static void awaitPublished(EventHub hub, Event event) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> hub.headSeq() >= event.seq());
+  }
+}
