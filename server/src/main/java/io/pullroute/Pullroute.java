@@ -12,18 +12,25 @@ import io.pullroute.admin.OrganizationService;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.JdbiCredentialRepository;
 import io.pullroute.auth.PasswordHasher;
+import io.pullroute.auth.Principal;
 import io.pullroute.auth.Scopes;
 import io.pullroute.auth.TokenRoutes;
 import io.pullroute.auth.TokenService;
 import io.pullroute.config.Config;
+import io.pullroute.events.EventCatalog;
 import io.pullroute.events.EventHub;
+import io.pullroute.events.EventPublisher;
 import io.pullroute.events.JdbiEventLog;
+import io.pullroute.events.PublishRoutes;
 import io.pullroute.http.HttpServer;
 import io.pullroute.routing.JdbiRoutingRepository;
 import io.pullroute.routing.RoutingRoutes;
 import io.pullroute.routing.RoutingService;
 import io.pullroute.routing.RoutingTimers;
 import io.pullroute.store.Database;
+import io.pullroute.streaming.JdbiStreamingRepository;
+import io.pullroute.streaming.StreamingRoutes;
+import io.pullroute.streaming.StreamingService;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
@@ -41,12 +48,19 @@ public final class Pullroute implements AutoCloseable {
   private final Database database;
   private final EventHub hub;
   private final RoutingTimers timers;
+  private final StreamingService streaming;
   private final HttpServer http;
 
-  private Pullroute(Database database, EventHub hub, RoutingTimers timers, HttpServer http) {
+  private Pullroute(
+      Database database,
+      EventHub hub,
+      RoutingTimers timers,
+      StreamingService streaming,
+      HttpServer http) {
     this.database = database;
     this.hub = hub;
     this.timers = timers;
+    this.streaming = streaming;
     this.http = http;
   }
 
@@ -58,6 +72,7 @@ public final class Pullroute implements AutoCloseable {
   public static Pullroute start(Config config, InstantSource clock, Database database) {
     EventHub hub = null;
     RoutingTimers timers = null;
+    StreamingService streaming = null;
     try {
       PasswordHasher hasher = new PasswordHasher();
       JdbiCredentialRepository credentials = new JdbiCredentialRepository(database.jdbi(), clock);
@@ -78,6 +93,19 @@ public final class Pullroute implements AutoCloseable {
           new RoutingService(
               new JdbiRoutingRepository(database.jdbi(), clock), admin.repository(), hub);
       timers = new RoutingTimers(routing, clock).start();
+      EventCatalog catalog = EventCatalog.load();
+      streaming =
+          new StreamingService(
+                  new JdbiStreamingRepository(database.jdbi()),
+                  directory(routing),
+                  hub,
+                  catalog::knows,
+                  clock,
+                  config.pollWait(),
+                  StreamingService.Limits.DEFAULT)
+              .start();
+      routing.onAudienceChange(streaming::audienceChanged);
+      EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, hub, clock);
 
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new JvmMemoryMetrics().bindTo(metrics);
@@ -92,9 +120,14 @@ public final class Pullroute implements AutoCloseable {
               List.of(
                   new TokenRoutes(auth)::register,
                   new AdminRoutes(admin, organizations, clock)::register,
-                  new RoutingRoutes(routing)::register));
-      return new Pullroute(database, hub, timers, http);
+                  new RoutingRoutes(routing)::register,
+                  new StreamingRoutes(streaming)::register,
+                  new PublishRoutes(publisher)::register));
+      return new Pullroute(database, hub, timers, streaming, http);
     } catch (RuntimeException e) {
+      if (streaming != null) {
+        streaming.close();
+      }
       if (timers != null) {
         timers.close();
       }
@@ -104,6 +137,30 @@ public final class Pullroute implements AutoCloseable {
       database.close();
       throw e;
     }
+  }
+
+  private static StreamingService.Directory directory(RoutingService routing) {
+    return new StreamingService.Directory() {
+      @Override
+      public Set<String> subscribedLists(String userId) {
+        return routing.subscribedLists(userId);
+      }
+
+      @Override
+      public List<String> conversationsOf(String userId) {
+        return routing.conversationsOf(userId);
+      }
+
+      @Override
+      public boolean mayWorkOn(Principal principal, String listId) {
+        return routing.mayWorkOn(principal, listId);
+      }
+
+      @Override
+      public boolean isParticipant(Principal principal, String conversationId) {
+        return routing.isParticipant(principal, conversationId);
+      }
+    };
   }
 
   public int port() {
@@ -126,9 +183,14 @@ public final class Pullroute implements AutoCloseable {
     return timers;
   }
 
+  public StreamingService streaming() {
+    return streaming;
+  }
+
   @Override
   public void close() {
     http.close();
+    streaming.close();
     timers.close();
     hub.close();
     database.close();

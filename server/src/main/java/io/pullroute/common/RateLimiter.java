@@ -1,4 +1,4 @@
-package io.pullroute.http;
+package io.pullroute.common;
 
 import io.pullroute.common.PullrouteException.RateLimited;
 import java.time.InstantSource;
@@ -6,23 +6,29 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A token bucket per principal: {@code perSecond} requests a second, bursts of the same size. Kept
- * per node: behind a load balancer each node allows the rate on its own. Thread-safe.
+ * A token bucket per key (a principal, a session): {@code perSecond} requests a second, bursts of
+ * the same size. Kept per node: behind a load balancer each node allows the rate on its own.
+ * Thread-safe.
  */
-final class RateLimiter {
+public final class RateLimiter {
   private static final int MAX_BUCKETS = 100_000;
 
   private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
   private final InstantSource clock;
   private final double perSecond;
 
-  RateLimiter(int perSecond, InstantSource clock) {
+  public RateLimiter(double perSecond, InstantSource clock) {
     this.perSecond = perSecond;
     this.clock = clock;
   }
 
+  /** Forgets {@code key}, e.g. a deleted session. */
+  public void forget(String key) {
+    buckets.remove(key);
+  }
+
   /** Takes one token for {@code key}, or throws {@link RateLimited} with the wait in seconds. */
-  void acquire(String key) {
+  public void acquire(String key) {
     if (buckets.size() > MAX_BUCKETS) {
       // Idle principals' buckets are full anyway; forgetting them all loses nothing but the
       // memory they held.

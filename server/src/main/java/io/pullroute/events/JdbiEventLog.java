@@ -122,7 +122,8 @@ public final class JdbiEventLog implements EventLog {
                 .one());
   }
 
-  static Event event(ResultSet rs) throws SQLException {
+  /** Maps an {@code event} row. */
+  public static Event event(ResultSet rs) throws SQLException {
     String audience = rs.getString("audience");
     return new Event(
         rs.getLong("seq"),

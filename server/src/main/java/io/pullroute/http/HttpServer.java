@@ -13,6 +13,7 @@ import io.pullroute.common.Ids;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
+import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
 import java.time.InstantSource;
 import java.util.ArrayList;

@@ -32,7 +32,8 @@ public final class JsonBody {
     return parse(readLimited(ctx));
   }
 
-  static JsonBody parse(byte[] bytes) {
+  /** Parses a body already read (see {@link #readLimited}). */
+  public static JsonBody parse(byte[] bytes) {
     if (bytes.length == 0) {
       throw new InvalidInput("body", "a JSON object body is required");
     }

@@ -25,7 +25,9 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Pull-mode routing commands: intake, join, leave, close, messages, subscriptions, agent state.
@@ -39,11 +41,20 @@ public final class RoutingService {
   private final RoutingRepository repository;
   private final AdminRepository admin;
   private final EventHub hub;
+  private volatile Consumer<String> audienceChanged = userId -> {};
 
   public RoutingService(RoutingRepository repository, AdminRepository admin, EventHub hub) {
     this.repository = repository;
     this.admin = admin;
     this.hub = hub;
+  }
+
+  /**
+   * Tells {@code listener} the id of every user whose default audience a command changed: a
+   * subscription, a join, a leave, a close. Streaming sessions listen to refresh what they hear.
+   */
+  public void onAudienceChange(Consumer<String> listener) {
+    this.audienceChanged = listener;
   }
 
   /** A new request from a channel connector. */
@@ -257,7 +268,8 @@ public final class RoutingService {
                 events.add(RoutingEvents.active(agent.id(), joined, channel));
                 return Outcome.of(joined, events);
               });
-        });
+        },
+        agent.id());
   }
 
   public Conversation leave(Principal principal, String id, String correlationId) {
@@ -294,7 +306,8 @@ public final class RoutingService {
                 events.addAll(afterWork(tx, state, left));
                 return Outcome.of(left, events);
               });
-        });
+        },
+        agent.id());
   }
 
   /** Closes a request: by a participant, a supervisor, or the channel (scope {@code channel}). */
@@ -303,6 +316,9 @@ public final class RoutingService {
         () -> {
           if (principal.isUser()) {
             Conversation current = find(principal, id);
+            if (current.state() == ConversationState.CLOSED) {
+              throw new Conflict("conversation", "conversation " + id + " is already closed");
+            }
             if (!isSupervisor(principal) && !current.hasParticipant(principal.subject())) {
               throw new Forbidden(
                   "only a participant, a supervisor or the channel may close " + id);
@@ -331,41 +347,47 @@ public final class RoutingService {
     Conversation current =
         repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
     Channel channel = channel(current);
-    return commit(
-        orgId,
-        correlationId,
-        tx -> {
-          Conversation locked = lock(tx, orgId, id);
-          Conversation closed = locked.close(tx.now(), by);
-          List<Participant> leaving =
-              locked.participants().stream()
-                  .sorted(Comparator.comparing(Participant::userId))
-                  .toList();
-          List<AgentState> states = new ArrayList<>();
-          for (Participant participant : leaving) {
-            states.add(tx.lockAgentState(orgId, participant.userId()));
-          }
-          tx.removeParticipants(id);
-          tx.saveState(closed);
-          List<EventDraft> events = new ArrayList<>();
-          events.add(
-              RoutingEvents.listRequest(RoutingEvents.REMOVED, closed, channel, tx.now(), null));
-          for (int i = 0; i < leaving.size(); i++) {
-            Participant participant = leaving.get(i);
-            events.add(
-                RoutingEvents.entity(
-                    "EntityRemoved",
-                    closed,
-                    RoutingEvents.AGENT,
-                    participant.userId(),
-                    participant.username(),
-                    participant.userId(),
-                    Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
-            events.add(RoutingEvents.interactionClear(participant.userId(), closed));
-            events.addAll(afterWork(tx, states.get(i), closed));
-          }
-          return Outcome.of(closed, events);
-        });
+    List<String> leaving = new ArrayList<>();
+    Conversation result =
+        commit(
+            orgId,
+            correlationId,
+            tx -> {
+              Conversation locked = lock(tx, orgId, id);
+              Conversation closed = locked.close(tx.now(), by);
+              locked.participants().forEach(participant -> leaving.add(participant.userId()));
+              List<Participant> departing =
+                  locked.participants().stream()
+                      .sorted(Comparator.comparing(Participant::userId))
+                      .toList();
+              List<AgentState> states = new ArrayList<>();
+              for (Participant participant : departing) {
+                states.add(tx.lockAgentState(orgId, participant.userId()));
+              }
+              tx.removeParticipants(id);
+              tx.saveState(closed);
+              List<EventDraft> events = new ArrayList<>();
+              events.add(
+                  RoutingEvents.listRequest(
+                      RoutingEvents.REMOVED, closed, channel, tx.now(), null));
+              for (int i = 0; i < departing.size(); i++) {
+                Participant participant = departing.get(i);
+                events.add(
+                    RoutingEvents.entity(
+                        "EntityRemoved",
+                        closed,
+                        RoutingEvents.AGENT,
+                        participant.userId(),
+                        participant.username(),
+                        participant.userId(),
+                        Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
+                events.add(RoutingEvents.interactionClear(participant.userId(), closed));
+                events.addAll(afterWork(tx, states.get(i), closed));
+              }
+              return Outcome.of(closed, events);
+            });
+    leaving.forEach(audienceChanged);
+    return result;
   }
 
   /** Wrap, then back to the chosen state when the agent is in no other conversation. */
@@ -470,6 +492,7 @@ public final class RoutingService {
           tx.subscribe(principal.orgId(), user.id(), listId);
           return Outcome.of(null, List.of());
         });
+    audienceChanged.accept(user.id());
     return repository.openOnList(principal.orgId(), listId, OPEN);
   }
 
@@ -483,6 +506,7 @@ public final class RoutingService {
           tx.unsubscribe(user.id(), listId);
           return Outcome.of(null, List.of());
         });
+    audienceChanged.accept(user.id());
   }
 
   public List<WorkList> subscriptions(Principal principal) {
@@ -615,12 +639,23 @@ public final class RoutingService {
    * engagementCenter.Error} event, as spec 003 reports failed requests.
    */
   private <T> T reportingFailures(
+      Principal principal, String id, String correlationId, Supplier<T> command) {
+    return reportingFailures(principal, id, correlationId, command, null);
+  }
+
+  /** As above; on success {@code changedUser}'s audience changed. */
+  private <T> T reportingFailures(
       Principal principal,
       String id,
       String correlationId,
-      java.util.function.Supplier<T> command) {
+      Supplier<T> command,
+      String changedUser) {
     try {
-      return command.get();
+      T result = command.get();
+      if (changedUser != null) {
+        audienceChanged.accept(changedUser);
+      }
+      return result;
     } catch (Conflict | Forbidden refused) {
       Long number =
           repository
@@ -656,6 +691,30 @@ public final class RoutingService {
 
   private WorkList list(String orgId, String listId) {
     return admin.findList(orgId, listId).orElseThrow(() -> new NotFound("list", listId));
+  }
+
+  /** What streaming sessions need to know of routing. */
+  public Set<String> subscribedLists(String userId) {
+    return repository.subscribedLists(userId);
+  }
+
+  public List<String> conversationsOf(String userId) {
+    return repository.conversationsOf(userId);
+  }
+
+  /** Whether {@code principal} may work on the list {@code listId} of its organization. */
+  public boolean mayWorkOn(Principal principal, String listId) {
+    return admin
+        .findList(principal.orgId(), listId)
+        .map(list -> mayWorkOn(principal, list))
+        .orElse(false);
+  }
+
+  public boolean isParticipant(Principal principal, String conversationId) {
+    return repository
+        .conversation(principal.orgId(), conversationId)
+        .map(conversation -> conversation.hasParticipant(principal.subject()))
+        .orElse(false);
   }
 
   /** The signed-in user behind a password token; clients cannot act as agents. */

@@ -1,0 +1,64 @@
+package io.pullroute.events;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.pullroute.auth.Scopes;
+import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.http.JsonBody;
+import io.pullroute.http.Requests;
+import io.pullroute.http.RouteTable;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/** {@code POST /api/v1/events}: external producers add catalog events (scope {@code publish}). */
+public final class PublishRoutes {
+  private static final Pattern RESOURCE_TYPE = Pattern.compile("[a-zA-Z][a-zA-Z0-9_-]{0,63}");
+
+  private final EventPublisher publisher;
+
+  public PublishRoutes(EventPublisher publisher) {
+    this.publisher = publisher;
+  }
+
+  public void register(RouteTable routes) {
+    routes.add(
+        HandlerType.POST,
+        "/api/v1/events",
+        "events",
+        "Publish a catalog event (scope publish); the payload is validated against the event"
+            + " type's schema",
+        this::publish);
+  }
+
+  private void publish(Context ctx) {
+    String orgId = Requests.orgWithScope(ctx, Scopes.PUBLISH);
+    JsonBody body =
+        JsonBody.of(ctx).allowOnly(Set.of("eventType", "resource", "correlationId", "payload"));
+    String type = body.requiredString("eventType");
+    JsonNode resource =
+        body.optionalObject("resource").orElseThrow(() -> InvalidInput.required("resource"));
+    String resourceType = text(resource, "type", "resource.type");
+    if (!RESOURCE_TYPE.matcher(resourceType).matches()) {
+      throw new InvalidInput("resource.type", "resource.type must be a word such as users");
+    }
+    String resourceId = text(resource, "id", "resource.id");
+    JsonNode payload =
+        body.optionalObject("payload").orElseThrow(() -> InvalidInput.required("payload"));
+    String correlationId = body.optionalString("correlationId").orElse(Requests.correlationId(ctx));
+    Event event = publisher.publish(orgId, type, resourceType, resourceId, correlationId, payload);
+    ctx.status(202).json(Map.of("eventId", event.id()));
+  }
+
+  private static String text(JsonNode node, String field, String path) {
+    JsonNode value = node.get(field);
+    if (value == null || value.isNull()) {
+      throw InvalidInput.required(path);
+    }
+    if (!value.isTextual() || value.textValue().isBlank() || value.textValue().length() > 200) {
+      throw new InvalidInput(path, path + " must be a string of 1-200 characters");
+    }
+    return value.textValue();
+  }
+}

@@ -1,0 +1,156 @@
+package io.pullroute.streaming;
+
+import io.pullroute.events.Event;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The hot state of a session on this node: its cursor in the event log, its last poll, its
+ * subscriptions and, with acknowledgement, the events delivered but not yet acknowledged (oldest
+ * first). Thread-safe: guarded by {@link #lock}.
+ */
+final class LiveSession {
+  final StreamingSession session;
+  final ReentrantLock lock = new ReentrantLock();
+
+  // guarded by lock
+  private long cursor;
+  private Instant lastPoll;
+  private boolean dirty;
+  private List<Subscription> subscriptions;
+  private final LinkedHashMap<String, Event> pending = new LinkedHashMap<>();
+
+  LiveSession(
+      StreamingSession session,
+      long cursor,
+      Instant lastPoll,
+      List<Subscription> subscriptions,
+      List<Event> pending) {
+    this.session = session;
+    this.cursor = cursor;
+    this.lastPoll = lastPoll;
+    this.subscriptions = List.copyOf(subscriptions);
+    for (Event event : pending) {
+      this.pending.put(event.id(), event);
+    }
+  }
+
+  String id() {
+    return session.id();
+  }
+
+  long cursor() {
+    lock.lock();
+    try {
+      return cursor;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  Instant lastPoll() {
+    lock.lock();
+    try {
+      return lastPoll;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void touch(Instant now) {
+    lock.lock();
+    try {
+      if (now.isAfter(lastPoll)) {
+        lastPoll = now;
+        dirty = true;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Moves the cursor forward (never back: a superseded poll may answer late). */
+  void advance(long to) {
+    lock.lock();
+    try {
+      if (to > cursor) {
+        cursor = to;
+        dirty = true;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** The oldest unacknowledged events, at most {@code max}. */
+  List<Event> pending(int max) {
+    lock.lock();
+    try {
+      List<Event> oldest = new ArrayList<>(Math.min(max, pending.size()));
+      for (Event event : pending.values()) {
+        if (oldest.size() == max) {
+          break;
+        }
+        oldest.add(event);
+      }
+      return oldest;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void addPending(List<Event> events) {
+    lock.lock();
+    try {
+      for (Event event : events) {
+        pending.put(event.id(), event);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void removePending(java.util.Collection<String> eventIds) {
+    lock.lock();
+    try {
+      eventIds.forEach(pending::remove);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  List<Subscription> subscriptions() {
+    lock.lock();
+    try {
+      return subscriptions;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  void subscriptions(List<Subscription> changed) {
+    lock.lock();
+    try {
+      subscriptions = List.copyOf(changed);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Takes the progress to write, if any changed since the last call. */
+  StreamingRepository.Progress takeProgress() {
+    lock.lock();
+    try {
+      if (!dirty) {
+        return null;
+      }
+      dirty = false;
+      return new StreamingRepository.Progress(cursor, lastPoll);
+    } finally {
+      lock.unlock();
+    }
+  }
+}

@@ -1,0 +1,481 @@
+package io.pullroute.streaming;
+
+import io.pullroute.auth.Principal;
+import io.pullroute.auth.Scopes;
+import io.pullroute.common.Ids;
+import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.NotFound;
+import io.pullroute.common.PullrouteException.RateLimited;
+import io.pullroute.common.RateLimiter;
+import io.pullroute.events.Audience;
+import io.pullroute.events.Event;
+import io.pullroute.events.EventBatch;
+import io.pullroute.events.EventHub;
+import io.pullroute.events.Interest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Alvaria-compatible streaming API without HTTP: sessions, long polls, acknowledgement and
+ * subscriptions. A session's definition, cursor, pending events and subscriptions are in the store;
+ * this node caches them, writes cursors in batches every half second (a crash redelivers, never
+ * loses) and writes pending events before they are answered. Thread-safe.
+ */
+public final class StreamingService implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(StreamingService.class);
+  static final String INVALID_SESSION = "Invalid or expired session";
+  private static final Duration AUDIENCE_TTL = Duration.ofSeconds(5);
+
+  /** The limits of one principal and one session. */
+  public record Limits(int sessionsPerPrincipal, int subscriptionsPerSession, int pollsPerSecond) {
+    public static final Limits DEFAULT = new Limits(20, 50, 20);
+  }
+
+  /** What streaming needs to know of routing: who sees what. */
+  public interface Directory {
+    Set<String> subscribedLists(String userId);
+
+    List<String> conversationsOf(String userId);
+
+    boolean mayWorkOn(Principal principal, String listId);
+
+    boolean isParticipant(Principal principal, String conversationId);
+  }
+
+  private final StreamingRepository repository;
+  private final Directory directory;
+  private final EventHub hub;
+  private final Predicate<String> knownEventType;
+  private final InstantSource clock;
+  private final Duration pollWait;
+  private final Limits limits;
+  private final RateLimiter polls;
+  private final ConcurrentHashMap<String, LiveSession> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Set<String>> sessionsByUser = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, CachedKeys> audience = new ConcurrentHashMap<>();
+  private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
+  private final ScheduledExecutorService housekeeping =
+      Executors.newSingleThreadScheduledExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "pullroute-streaming-housekeeping");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  private record CachedKeys(Set<String> keys, long loadedNanos) {}
+
+  public StreamingService(
+      StreamingRepository repository,
+      Directory directory,
+      EventHub hub,
+      Predicate<String> knownEventType,
+      InstantSource clock,
+      Duration pollWait,
+      Limits limits) {
+    this.repository = repository;
+    this.directory = directory;
+    this.hub = hub;
+    this.knownEventType = knownEventType;
+    this.clock = clock;
+    this.pollWait = pollWait;
+    this.limits = limits;
+    this.polls = new RateLimiter(limits.pollsPerSecond(), clock);
+  }
+
+  public StreamingService start() {
+    housekeeping.scheduleWithFixedDelay(this::flushQuietly, 500, 500, TimeUnit.MILLISECONDS);
+    housekeeping.scheduleWithFixedDelay(this::expireQuietly, 5, 5, TimeUnit.SECONDS);
+    return this;
+  }
+
+  // ---- sessions
+
+  public StreamingSession create(
+      Principal principal, int version, Integer inactivityDelay, boolean requireAcknowledgement) {
+    requireStreaming(principal);
+    if (repository.countByOwner(principal.key()) >= limits.sessionsPerPrincipal()) {
+      throw new RateLimited(
+          "at most "
+              + limits.sessionsPerPrincipal()
+              + " streaming sessions per principal; delete one or let it expire",
+          StreamingSession.MIN_DELAY);
+    }
+    Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    StreamingSession session =
+        new StreamingSession(
+            Ids.randomHex(16),
+            principal.orgId(),
+            principal.key(),
+            version,
+            inactivityDelay == null ? StreamingSession.DEFAULT_DELAY : inactivityDelay,
+            requireAcknowledgement,
+            now);
+    long cursor = hub.headSeq();
+    repository.insert(session, cursor);
+    remember(principal, new LiveSession(session, cursor, now, List.of(), List.of()));
+    return session;
+  }
+
+  public void delete(Principal principal, int version, String sessionId) {
+    LiveSession live = session(principal, version, sessionId);
+    forget(live.id());
+    repository.delete(live.id());
+  }
+
+  // ---- polls
+
+  /**
+   * The next events of a session: at once when some are waiting (with acknowledgement, the oldest
+   * unacknowledged first), else as soon as one arrives, else none after the poll wait.
+   */
+  public CompletableFuture<List<Event>> poll(
+      Principal principal, int version, String sessionId, int maxEvents) {
+    LiveSession live = session(principal, version, sessionId);
+    polls.acquire("poll:" + sessionId);
+    Instant now = clock.instant();
+    live.touch(now);
+    Interest interest = interest(principal, live);
+    if (live.session.requireAcknowledgement()) {
+      List<Event> pending = live.pending(maxEvents);
+      if (!pending.isEmpty()) {
+        hub.supersede(sessionId);
+        List<Event> answer = new ArrayList<>(pending);
+        if (pending.size() < maxEvents) {
+          answer.addAll(
+              deliver(live, hub.read(interest, live.cursor(), maxEvents - pending.size())));
+        }
+        return CompletableFuture.completedFuture(answer);
+      }
+    }
+    return hub.await(interest, live.cursor(), maxEvents, pollWait, sessionId)
+        .thenApplyAsync(batch -> deliver(live, batch), completions);
+  }
+
+  /** Records what a poll hands out: pending first for acknowledgement, then the cursor. */
+  private List<Event> deliver(LiveSession live, EventBatch batch) {
+    Instant now = clock.instant();
+    if (live.session.requireAcknowledgement() && !batch.isEmpty()) {
+      // Written before the answer leaves: after a crash these events come again.
+      repository.addPending(live.id(), batch.events(), batch.cursor(), now);
+      live.addPending(batch.events());
+    }
+    live.advance(batch.cursor());
+    live.touch(now);
+    return batch.events();
+  }
+
+  // ---- acknowledgement
+
+  /** What an acknowledgement found. */
+  public record Acknowledged(List<String> acknowledged, List<String> notFound) {}
+
+  public Acknowledged acknowledge(Principal principal, String sessionId, List<String> eventIds) {
+    LiveSession live = session(principal, 3, sessionId);
+    if (!live.session.requireAcknowledgement()) {
+      throw new InvalidInput(
+          "requireAcknowledgement",
+          "this session was created without requireAcknowledgement; it has nothing to"
+              + " acknowledge");
+    }
+    Set<String> found = repository.acknowledge(sessionId, eventIds);
+    live.removePending(found);
+    List<String> acknowledged = new ArrayList<>();
+    List<String> notFound = new ArrayList<>();
+    for (String id : new java.util.LinkedHashSet<>(eventIds)) {
+      (found.contains(id) ? acknowledged : notFound).add(id);
+    }
+    return new Acknowledged(acknowledged, notFound);
+  }
+
+  // ---- subscriptions
+
+  public List<Subscription> subscriptions(Principal principal, String sessionId) {
+    return session(principal, null, sessionId).subscriptions();
+  }
+
+  public Subscription subscription(Principal principal, String sessionId, String id) {
+    return session(principal, null, sessionId).subscriptions().stream()
+        .filter(subscription -> subscription.id().equals(id))
+        .findFirst()
+        .orElseThrow(() -> new NotFound("subscription", id));
+  }
+
+  /** Creates ({@code id} null: a new id) or replaces a subscription; answers it and whether new. */
+  public Map.Entry<Subscription, Boolean> saveSubscription(
+      Principal principal,
+      String sessionId,
+      String id,
+      String description,
+      FilterCriteria criteria) {
+    LiveSession live = session(principal, null, sessionId);
+    criteria.validate(knownEventType);
+    authorize(principal, criteria);
+    Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    Optional<Subscription> existing =
+        id == null
+            ? Optional.empty()
+            : live.subscriptions().stream().filter(s -> s.id().equals(id)).findFirst();
+    if (existing.isEmpty() && live.subscriptions().size() >= limits.subscriptionsPerSession()) {
+      throw new RateLimited(
+          "at most " + limits.subscriptionsPerSession() + " subscriptions per session",
+          StreamingSession.MIN_DELAY);
+    }
+    Subscription subscription =
+        new Subscription(
+            sessionId,
+            id == null ? Ids.randomHex(8) : id,
+            description,
+            criteria,
+            existing.map(Subscription::createdAt).orElse(now),
+            now);
+    boolean created = repository.saveSubscription(subscription);
+    live.subscriptions(repository.subscriptions(sessionId));
+    // A waiting poll listens with the old criteria: end it so the next one uses the new ones.
+    hub.supersede(sessionId);
+    return Map.entry(subscription, created);
+  }
+
+  public void deleteSubscription(Principal principal, String sessionId, String id) {
+    LiveSession live = session(principal, null, sessionId);
+    if (!repository.deleteSubscription(sessionId, id)) {
+      throw new NotFound("subscription", id);
+    }
+    live.subscriptions(repository.subscriptions(sessionId));
+    hub.supersede(sessionId);
+  }
+
+  /**
+   * Agents may watch only themselves, lists they may work on and conversations they are in;
+   * supervisors, admins and clients anything of their organization.
+   */
+  private void authorize(Principal principal, FilterCriteria criteria) {
+    if (!principal.isUser() || principal.hasRole("supervisor") || principal.hasRole("admin")) {
+      return;
+    }
+    if (criteria.allResources()) {
+      throw new Forbidden("agents may subscribe to named resources only, not to all of them");
+    }
+    for (String id : criteria.resourceIds()) {
+      boolean allowed =
+          switch (criteria.resourceType()) {
+            case "users" -> id.equals(principal.subject());
+            case "lists" -> directory.mayWorkOn(principal, id);
+            case "conversations" -> directory.isParticipant(principal, id);
+            default -> false;
+          };
+      if (!allowed) {
+        throw new Forbidden(
+            "agents may not watch " + criteria.resourceType() + " " + id + " of someone else");
+      }
+    }
+  }
+
+  // ---- audience
+
+  /** Tells the sessions of {@code userId} that what it hears changed (subscribed, joined …). */
+  public void audienceChanged(String userId) {
+    audience.remove(userId);
+    for (String sessionId : sessionsByUser.getOrDefault(userId, Set.of())) {
+      hub.supersede(sessionId);
+    }
+  }
+
+  private Interest interest(Principal principal, LiveSession live) {
+    Set<String> base = principal.isUser() ? keysOf(principal.subject()) : Set.of();
+    List<Subscription> subscriptions = live.subscriptions();
+    if (subscriptions.isEmpty()) {
+      return Interest.of(live.session.orgId(), base);
+    }
+    Set<String> keys = new HashSet<>(base);
+    keys.add(Audience.organization(live.session.orgId()));
+    return new Interest(
+        live.session.orgId(),
+        keys,
+        event -> {
+          for (String key : event.audience()) {
+            if (base.contains(key)) {
+              return true;
+            }
+          }
+          for (Subscription subscription : subscriptions) {
+            if (subscription.filterCriteria().matches(event)) {
+              return true;
+            }
+          }
+          return false;
+        });
+  }
+
+  /**
+   * What a user hears without subscriptions: its own events, its lists, its conversations and its
+   * workbins (DESIGN.md §4.7).
+   */
+  private Set<String> keysOf(String userId) {
+    CachedKeys cached = audience.get(userId);
+    if (cached != null && System.nanoTime() - cached.loadedNanos() < AUDIENCE_TTL.toNanos()) {
+      return cached.keys();
+    }
+    Set<String> keys = new HashSet<>();
+    keys.add(Audience.user(userId));
+    directory.subscribedLists(userId).forEach(list -> keys.add(Audience.list(list)));
+    directory.conversationsOf(userId).forEach(c -> keys.add(Audience.conversation(c)));
+    repository.workbinsOf(userId).forEach(workbin -> keys.add(Audience.workbin(workbin)));
+    Set<String> frozen = Set.copyOf(keys);
+    audience.put(userId, new CachedKeys(frozen, System.nanoTime()));
+    return frozen;
+  }
+
+  // ---- the session table
+
+  /**
+   * The live session {@code sessionId} of {@code principal}, checked: it exists, belongs to the
+   * caller, has not expired, and was created with {@code version} (null: either).
+   */
+  private LiveSession session(Principal principal, Integer version, String sessionId) {
+    requireStreaming(principal);
+    if (sessionId == null || sessionId.isBlank()) {
+      throw new InvalidInput("via-client-sessionid", "via-client-sessionid header is required");
+    }
+    LiveSession live = sessions.get(sessionId);
+    if (live == null) {
+      live = load(principal, sessionId);
+    }
+    StreamingSession session = live.session;
+    if (!session.owner().equals(principal.key())
+        || !session.orgId().equals(principal.orgId())
+        || (version != null && session.version() != version)) {
+      throw invalid();
+    }
+    if (session.expiredAt(live.lastPoll(), clock.instant())) {
+      forget(sessionId);
+      repository.delete(sessionId);
+      throw invalid();
+    }
+    return live;
+  }
+
+  private LiveSession load(Principal principal, String sessionId) {
+    StreamingRepository.StoredSession stored =
+        repository.find(sessionId).orElseThrow(StreamingService::invalid);
+    LiveSession loaded =
+        new LiveSession(
+            stored.session(),
+            stored.cursor(),
+            stored.lastPoll(),
+            repository.subscriptions(sessionId),
+            stored.session().requireAcknowledgement() ? repository.pending(sessionId) : List.of());
+    if (!stored.session().owner().equals(principal.key())) {
+      return loaded; // refused by the caller's check; not cached for a stranger
+    }
+    return remember(principal, loaded);
+  }
+
+  private LiveSession remember(Principal principal, LiveSession live) {
+    LiveSession kept = sessions.putIfAbsent(live.id(), live);
+    if (principal.isUser()) {
+      sessionsByUser
+          .computeIfAbsent(principal.subject(), user -> ConcurrentHashMap.newKeySet())
+          .add(live.id());
+    }
+    return kept == null ? live : kept;
+  }
+
+  private void forget(String sessionId) {
+    sessions.remove(sessionId);
+    sessionsByUser.values().forEach(ids -> ids.remove(sessionId));
+    polls.forget("poll:" + sessionId);
+    hub.supersede(sessionId);
+  }
+
+  static InvalidInput invalid() {
+    return new InvalidInput("via-client-sessionid", INVALID_SESSION);
+  }
+
+  private static void requireStreaming(Principal principal) {
+    if (principal.orgId() == null || !principal.hasScope(Scopes.STREAMING)) {
+      throw new Forbidden(
+          "the streaming API needs a token of an organization with scope 'streamingapi'");
+    }
+  }
+
+  // ---- housekeeping
+
+  /** Writes the cursors and last polls that changed; called every half second and on close. */
+  public void flush() {
+    Map<String, StreamingRepository.Progress> progress = new HashMap<>();
+    for (LiveSession live : sessions.values()) {
+      StreamingRepository.Progress changed = live.takeProgress();
+      if (changed != null) {
+        progress.put(live.id(), changed);
+      }
+    }
+    repository.saveProgress(progress);
+  }
+
+  /** Deletes sessions not polled within their inactivity delay; returns how many. */
+  public int expire() {
+    Instant now = clock.instant();
+    int expired = 0;
+    for (StreamingRepository.StoredSession stored :
+        repository.idleSince(now.minusSeconds(StreamingSession.MIN_DELAY), 500)) {
+      LiveSession live = sessions.get(stored.session().id());
+      Instant lastPoll = live == null ? stored.lastPoll() : live.lastPoll();
+      if (stored.session().expiredAt(lastPoll, now)) {
+        forget(stored.session().id());
+        repository.delete(stored.session().id());
+        expired++;
+      }
+    }
+    return expired;
+  }
+
+  private void flushQuietly() {
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      LOG.warn("writing streaming cursors failed; retrying", e);
+    }
+  }
+
+  private void expireQuietly() {
+    try {
+      expire();
+    } catch (RuntimeException e) {
+      LOG.warn("expiring streaming sessions failed; retrying", e);
+    }
+  }
+
+  /** How many sessions this node holds; for metrics and tests. */
+  public int liveSessions() {
+    return sessions.size();
+  }
+
+  @Override
+  public void close() {
+    housekeeping.shutdownNow();
+    try {
+      flush();
+    } catch (RuntimeException e) {
+      LOG.warn("writing streaming cursors on close failed", e);
+    }
+    completions.shutdown();
+  }
+}
