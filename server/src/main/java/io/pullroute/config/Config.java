@@ -87,6 +87,20 @@ public record Config(
         rateLimitPerSecond);
   }
 
+  public Config withPollWait(Duration wait) {
+    return new Config(
+        host,
+        port,
+        dataDir,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        wait,
+        operatorSecret,
+        demo,
+        rateLimitPerSecond);
+  }
+
   public Config withRateLimit(int perSecond) {
     return new Config(
         host, port, dataDir, dbUrl, dbUser, dbPassword, pollWait, operatorSecret, demo, perSecond);
