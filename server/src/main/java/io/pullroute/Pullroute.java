@@ -78,7 +78,9 @@ public final class Pullroute implements AutoCloseable {
       JdbiCredentialRepository credentials = new JdbiCredentialRepository(database.jdbi(), clock);
       TokenService tokens = new TokenService(credentials.signingKey(), clock);
       AuthService auth = new AuthService(credentials, tokens, hasher);
-      AdminService admin = new AdminService(new JdbiAdminRepository(database.jdbi()), hasher);
+      hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
+      AdminService admin =
+          new AdminService(new JdbiAdminRepository(database.jdbi()), hasher, clock, hub::poke);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
 
       if (config.operatorSecret() != null) {
@@ -88,7 +90,6 @@ public final class Pullroute implements AutoCloseable {
         new Demo(admin, organizations, auth, clock).bootstrap();
       }
 
-      hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
       RoutingService routing =
           new RoutingService(
               new JdbiRoutingRepository(database.jdbi(), clock), admin.repository(), hub);

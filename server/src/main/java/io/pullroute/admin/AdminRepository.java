@@ -1,5 +1,6 @@
 package io.pullroute.admin;
 
+import io.pullroute.events.Outbox;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
@@ -19,10 +20,11 @@ public interface AdminRepository {
 
   List<String> organizationIds();
 
-  void insertUser(User user, String passwordHash);
+  /** Inserts the user and appends {@code outbox} in the same transaction (so do the others). */
+  void insertUser(User user, String passwordHash, Outbox outbox);
 
   /** Updates the user; a null {@code passwordHash} keeps the password. */
-  void updateUser(User user, String passwordHash);
+  void updateUser(User user, String passwordHash, Outbox outbox);
 
   Optional<User> findUser(String orgId, String id);
 
@@ -30,14 +32,14 @@ public interface AdminRepository {
 
   List<User> users(String orgId);
 
-  boolean deleteUser(String orgId, String id);
+  boolean deleteUser(String orgId, String id, Outbox outbox);
 
   /** Which of {@code ids} are users of the organization. */
   Set<String> existingUserIds(String orgId, Collection<String> ids);
 
-  void insertGroup(MemberGroup group);
+  void insertGroup(MemberGroup group, Outbox outbox);
 
-  void updateGroup(MemberGroup group);
+  void updateGroup(MemberGroup group, Outbox outbox);
 
   Optional<MemberGroup> findGroup(MemberGroup.Kind kind, String orgId, String id);
 
@@ -45,7 +47,7 @@ public interface AdminRepository {
 
   List<MemberGroup> groups(MemberGroup.Kind kind, String orgId);
 
-  boolean deleteGroup(MemberGroup.Kind kind, String orgId, String id);
+  boolean deleteGroup(MemberGroup.Kind kind, String orgId, String id, Outbox outbox);
 
   void insertPlaceGroup(PlaceGroup group);
 

@@ -96,7 +96,7 @@ public final class AdminRoutes {
             "administration",
             "Delete a user",
             ctx -> {
-              admin.deleteUser(adminOrg(ctx), ctx.pathParam("id"));
+              admin.deleteUser(adminOrg(ctx), ctx.pathParam("id"), Requests.correlationId(ctx));
               ctx.status(204);
             });
 
@@ -289,7 +289,9 @@ public final class AdminRoutes {
             new HashSet<>(body.optionalStringList("roles").orElse(List.of("agent"))),
             body.optionalString("place").orElse(null),
             now());
-    User created = admin.createUser(user, body.optionalString("password").orElse(null));
+    User created =
+        admin.createUser(
+            user, body.optionalString("password").orElse(null), Requests.correlationId(ctx));
     ctx.status(201).json(UserView.from(created));
   }
 
@@ -314,7 +316,11 @@ public final class AdminRoutes {
             body.has("place") ? body.optionalString("place").orElse(null) : current.place(),
             current.createdAt());
     ctx.json(
-        UserView.from(admin.updateUser(changed, body.optionalString("password").orElse(null))));
+        UserView.from(
+            admin.updateUser(
+                changed,
+                body.optionalString("password").orElse(null),
+                Requests.correlationId(ctx))));
   }
 
   // ---- teams and agent groups
@@ -348,7 +354,8 @@ public final class AdminRoutes {
                       body.optionalString("description").orElse(null),
                       body.optionalStringList("members").orElse(List.of()),
                       now());
-              ctx.status(201).json(GroupView.from(admin.createGroup(group)));
+              ctx.status(201)
+                  .json(GroupView.from(admin.createGroup(group, Requests.correlationId(ctx))));
             })
         .add(
             HandlerType.GET,
@@ -385,7 +392,7 @@ public final class AdminRoutes {
                           ? body.optionalStringList("members").orElse(List.of())
                           : current.members(),
                       current.createdAt());
-              ctx.json(GroupView.from(admin.updateGroup(changed)));
+              ctx.json(GroupView.from(admin.updateGroup(changed, Requests.correlationId(ctx))));
             })
         .add(
             HandlerType.DELETE,
@@ -395,7 +402,8 @@ public final class AdminRoutes {
                 + label
                 + (kind == MemberGroup.Kind.AGENT_GROUP ? " (409 while it owns a list)" : ""),
             ctx -> {
-              admin.deleteGroup(kind, adminOrg(ctx), ctx.pathParam("id"));
+              admin.deleteGroup(
+                  kind, adminOrg(ctx), ctx.pathParam("id"), Requests.correlationId(ctx));
               ctx.status(204);
             });
   }

@@ -3,6 +3,10 @@ package io.pullroute.admin;
 import io.pullroute.auth.PasswordHasher;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
+import io.pullroute.events.EventDraft;
+import io.pullroute.events.Outbox;
+import java.time.InstantSource;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
 
@@ -16,10 +20,26 @@ public final class AdminService {
 
   private final AdminRepository repository;
   private final PasswordHasher hasher;
+  private final InstantSource clock;
+  private final Runnable eventsAppended;
 
-  public AdminService(AdminRepository repository, PasswordHasher hasher) {
+  /**
+   * @param eventsAppended called after a write that appended events (wakes the event hub)
+   */
+  public AdminService(
+      AdminRepository repository,
+      PasswordHasher hasher,
+      InstantSource clock,
+      Runnable eventsAppended) {
     this.repository = repository;
     this.hasher = hasher;
+    this.clock = clock;
+    this.eventsAppended = eventsAppended;
+  }
+
+  private Outbox outbox(String correlationId, EventDraft event) {
+    return new Outbox(
+        clock.instant().truncatedTo(ChronoUnit.MILLIS), correlationId, List.of(event));
   }
 
   public AdminRepository repository() {
@@ -28,15 +48,23 @@ public final class AdminService {
 
   // ---- users
 
-  public User createUser(User user, String password) {
-    repository.insertUser(user, password == null ? null : hasher.hash(checkPassword(password)));
+  public User createUser(User user, String password, String correlationId) {
+    repository.insertUser(
+        user,
+        password == null ? null : hasher.hash(checkPassword(password)),
+        outbox(correlationId, AdminEvents.user(user, "created")));
+    eventsAppended.run();
     return user(user.orgId(), user.id());
   }
 
   /** Updates a user; a null {@code password} keeps the current one. */
-  public User updateUser(User user, String password) {
+  public User updateUser(User user, String password, String correlationId) {
     user(user.orgId(), user.id());
-    repository.updateUser(user, password == null ? null : hasher.hash(checkPassword(password)));
+    repository.updateUser(
+        user,
+        password == null ? null : hasher.hash(checkPassword(password)),
+        outbox(correlationId, AdminEvents.user(user, "updated")));
+    eventsAppended.run();
     return user(user.orgId(), user.id());
   }
 
@@ -48,10 +76,11 @@ public final class AdminService {
     return repository.users(orgId);
   }
 
-  public void deleteUser(String orgId, String id) {
-    if (!repository.deleteUser(orgId, id)) {
+  public void deleteUser(String orgId, String id, String correlationId) {
+    if (!repository.deleteUser(orgId, id, outbox(correlationId, AdminEvents.userDeleted(id)))) {
       throw new NotFound("user", id);
     }
+    eventsAppended.run();
   }
 
   private static String checkPassword(String password) {
@@ -65,17 +94,37 @@ public final class AdminService {
 
   // ---- teams and agent groups
 
-  public MemberGroup createGroup(MemberGroup group) {
+  public MemberGroup createGroup(MemberGroup group, String correlationId) {
     checkMembers(group);
-    repository.insertGroup(group);
+    repository.insertGroup(group, teamEvent(group, "created", correlationId));
+    eventsAppended.run();
     return group(group.kind(), group.orgId(), group.id());
   }
 
-  public MemberGroup updateGroup(MemberGroup group) {
+  public MemberGroup updateGroup(MemberGroup group, String correlationId) {
     group(group.kind(), group.orgId(), group.id());
     checkMembers(group);
-    repository.updateGroup(group);
+    repository.updateGroup(group, teamEvent(group, "updated", correlationId));
+    eventsAppended.run();
     return group(group.kind(), group.orgId(), group.id());
+  }
+
+  /** Teams announce their changes; agent groups do not (they are workbin owners). */
+  private Outbox teamEvent(MemberGroup group, String action, String correlationId) {
+    if (group.kind() != MemberGroup.Kind.TEAM) {
+      return Outbox.NONE;
+    }
+    // members as stored: a member named twice is listed once
+    MemberGroup stored =
+        new MemberGroup(
+            group.kind(),
+            group.id(),
+            group.orgId(),
+            group.name(),
+            group.description(),
+            List.copyOf(new java.util.LinkedHashSet<>(group.members())),
+            group.createdAt());
+    return outbox(correlationId, AdminEvents.team(stored, action));
   }
 
   public MemberGroup group(MemberGroup.Kind kind, String orgId, String id) {
@@ -86,10 +135,15 @@ public final class AdminService {
     return repository.groups(kind, orgId);
   }
 
-  public void deleteGroup(MemberGroup.Kind kind, String orgId, String id) {
-    if (!repository.deleteGroup(kind, orgId, id)) {
+  public void deleteGroup(MemberGroup.Kind kind, String orgId, String id, String correlationId) {
+    Outbox outbox =
+        kind == MemberGroup.Kind.TEAM
+            ? outbox(correlationId, AdminEvents.teamDeleted(id))
+            : Outbox.NONE;
+    if (!repository.deleteGroup(kind, orgId, id, outbox)) {
       throw new NotFound(kind.label(), id);
     }
+    eventsAppended.run();
   }
 
   private void checkMembers(MemberGroup group) {

@@ -82,7 +82,8 @@ public final class Demo {
                         Set.of(role),
                         place,
                         clock.instant()),
-                    PASSWORD))
+                    PASSWORD,
+                    "demo"))
         .id();
   }
 
@@ -90,13 +91,8 @@ public final class Demo {
     if (admin.repository().findGroupByName(MemberGroup.Kind.AGENT_GROUP, ORG, name).isEmpty()) {
       admin.createGroup(
           new MemberGroup(
-              MemberGroup.Kind.AGENT_GROUP,
-              Ids.newId(),
-              ORG,
-              name,
-              null,
-              members,
-              clock.instant()));
+              MemberGroup.Kind.AGENT_GROUP, Ids.newId(), ORG, name, null, members, clock.instant()),
+          "demo");
     }
   }
 

@@ -1,6 +1,8 @@
 package io.pullroute.admin;
 
 import io.pullroute.common.PullrouteException.Conflict;
+import io.pullroute.events.JdbiEventLog;
+import io.pullroute.events.Outbox;
 import io.pullroute.store.StoreErrors;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -73,53 +75,57 @@ public final class JdbiAdminRepository implements AdminRepository {
       "id, org_id, username, first_name, last_name, roles, place, created_at";
 
   @Override
-  public void insertUser(User user, String passwordHash) {
+  public void insertUser(User user, String passwordHash, Outbox outbox) {
     unique(
         "username",
         "a user named '" + user.username() + "' already exists",
         () ->
-            jdbi.withHandle(
-                handle ->
-                    handle
-                        .createUpdate(
-                            "INSERT INTO app_user (id, org_id, username, password_hash,"
-                                + " first_name, last_name, roles, place, created_at) VALUES (:id,"
-                                + " :org, :username, :hash, :first, :last, :roles, :place, :now)")
-                        .bind("id", user.id())
-                        .bind("org", user.orgId())
-                        .bind("username", user.username())
-                        .bind("hash", passwordHash)
-                        .bind("first", user.firstName())
-                        .bind("last", user.lastName())
-                        .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
-                        .bind("place", user.place())
-                        .bind("now", user.createdAt())
-                        .execute()));
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "INSERT INTO app_user (id, org_id, username, password_hash,"
+                              + " first_name, last_name, roles, place, created_at) VALUES (:id,"
+                              + " :org, :username, :hash, :first, :last, :roles, :place, :now)")
+                      .bind("id", user.id())
+                      .bind("org", user.orgId())
+                      .bind("username", user.username())
+                      .bind("hash", passwordHash)
+                      .bind("first", user.firstName())
+                      .bind("last", user.lastName())
+                      .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
+                      .bind("place", user.place())
+                      .bind("now", user.createdAt())
+                      .execute();
+                  append(handle, user.orgId(), outbox);
+                }));
   }
 
   @Override
-  public void updateUser(User user, String passwordHash) {
+  public void updateUser(User user, String passwordHash, Outbox outbox) {
     unique(
         "username",
         "a user named '" + user.username() + "' already exists",
         () ->
-            jdbi.withHandle(
-                handle ->
-                    handle
-                        .createUpdate(
-                            "UPDATE app_user SET username = :username, first_name = :first,"
-                                + " last_name = :last, roles = :roles, place = :place,"
-                                + " password_hash = COALESCE(:hash, password_hash)"
-                                + " WHERE org_id = :org AND id = :id")
-                        .bind("id", user.id())
-                        .bind("org", user.orgId())
-                        .bind("username", user.username())
-                        .bind("hash", passwordHash)
-                        .bind("first", user.firstName())
-                        .bind("last", user.lastName())
-                        .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
-                        .bind("place", user.place())
-                        .execute()));
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "UPDATE app_user SET username = :username, first_name = :first,"
+                              + " last_name = :last, roles = :roles, place = :place,"
+                              + " password_hash = COALESCE(:hash, password_hash)"
+                              + " WHERE org_id = :org AND id = :id")
+                      .bind("id", user.id())
+                      .bind("org", user.orgId())
+                      .bind("username", user.username())
+                      .bind("hash", passwordHash)
+                      .bind("first", user.firstName())
+                      .bind("last", user.lastName())
+                      .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
+                      .bind("place", user.place())
+                      .execute();
+                  append(handle, user.orgId(), outbox);
+                }));
   }
 
   @Override
@@ -165,8 +171,9 @@ public final class JdbiAdminRepository implements AdminRepository {
   }
 
   @Override
-  public boolean deleteUser(String orgId, String id) {
-    return delete("user", "DELETE FROM app_user WHERE org_id = :org AND id = :id", orgId, id);
+  public boolean deleteUser(String orgId, String id, Outbox outbox) {
+    return delete(
+        "user", "DELETE FROM app_user WHERE org_id = :org AND id = :id", orgId, id, outbox);
   }
 
   @Override
@@ -211,7 +218,7 @@ public final class JdbiAdminRepository implements AdminRepository {
   }
 
   @Override
-  public void insertGroup(MemberGroup group) {
+  public void insertGroup(MemberGroup group, Outbox outbox) {
     unique(
         "name",
         "a " + group.kind().label() + " named '" + group.name() + "' already exists",
@@ -231,11 +238,12 @@ public final class JdbiAdminRepository implements AdminRepository {
                       .bind("now", group.createdAt())
                       .execute();
                   replaceMembers(handle, memberTable(group.kind()), group.id(), group.members());
+                  append(handle, group.orgId(), outbox);
                 }));
   }
 
   @Override
-  public void updateGroup(MemberGroup group) {
+  public void updateGroup(MemberGroup group, Outbox outbox) {
     unique(
         "name",
         "a " + group.kind().label() + " named '" + group.name() + "' already exists",
@@ -254,6 +262,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                       .bind("description", group.description())
                       .execute();
                   replaceMembers(handle, memberTable(group.kind()), group.id(), group.members());
+                  append(handle, group.orgId(), outbox);
                 }));
   }
 
@@ -357,12 +366,13 @@ public final class JdbiAdminRepository implements AdminRepository {
   }
 
   @Override
-  public boolean deleteGroup(MemberGroup.Kind kind, String orgId, String id) {
+  public boolean deleteGroup(MemberGroup.Kind kind, String orgId, String id, Outbox outbox) {
     return delete(
         kind.label(),
         "DELETE FROM " + groupTable(kind) + " WHERE org_id = :org AND id = :id",
         orgId,
-        id);
+        id,
+        outbox);
   }
 
   // ---- place groups
@@ -741,16 +751,33 @@ public final class JdbiAdminRepository implements AdminRepository {
   // ---- shared
 
   private boolean delete(String what, String sql, String orgId, String id) {
+    return delete(what, sql, orgId, id, Outbox.NONE);
+  }
+
+  /** Deletes one row; its events are appended only when there was a row. */
+  private boolean delete(String what, String sql, String orgId, String id, Outbox outbox) {
     try {
-      return jdbi.withHandle(
-              handle -> handle.createUpdate(sql).bind("org", orgId).bind("id", id).execute())
-          == 1;
+      return jdbi.inTransaction(
+          handle -> {
+            boolean deleted =
+                handle.createUpdate(sql).bind("org", orgId).bind("id", id).execute() == 1;
+            if (deleted) {
+              append(handle, orgId, outbox);
+            }
+            return deleted;
+          });
     } catch (RuntimeException e) {
       if (StoreErrors.isForeignKeyViolation(e)) {
         throw new Conflict(
             what, "the " + what + " " + id + " is still in use and cannot be deleted");
       }
       throw e;
+    }
+  }
+
+  private static void append(Handle handle, String orgId, Outbox outbox) {
+    if (!outbox.isEmpty()) {
+      JdbiEventLog.append(handle, outbox.at(), orgId, outbox.correlationId(), outbox.events());
     }
   }
 
