@@ -31,6 +31,10 @@ import io.pullroute.store.Database;
 import io.pullroute.streaming.JdbiStreamingRepository;
 import io.pullroute.streaming.StreamingRoutes;
 import io.pullroute.streaming.StreamingService;
+import io.pullroute.workbins.CometDNotifications;
+import io.pullroute.workbins.WorkbinBridge;
+import io.pullroute.workbins.WorkbinRoutes;
+import io.pullroute.workbins.WorkbinService;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
@@ -49,6 +53,8 @@ public final class Pullroute implements AutoCloseable {
   private final EventHub hub;
   private final RoutingTimers timers;
   private final StreamingService streaming;
+  private final CometDNotifications notifications;
+  private final WorkbinBridge bridge;
   private final HttpServer http;
 
   private Pullroute(
@@ -56,11 +62,15 @@ public final class Pullroute implements AutoCloseable {
       EventHub hub,
       RoutingTimers timers,
       StreamingService streaming,
+      CometDNotifications notifications,
+      WorkbinBridge bridge,
       HttpServer http) {
     this.database = database;
     this.hub = hub;
     this.timers = timers;
     this.streaming = streaming;
+    this.notifications = notifications;
+    this.bridge = bridge;
     this.http = http;
   }
 
@@ -73,6 +83,8 @@ public final class Pullroute implements AutoCloseable {
     EventHub hub = null;
     RoutingTimers timers = null;
     StreamingService streaming = null;
+    CometDNotifications notifications = null;
+    WorkbinBridge bridge = null;
     try {
       PasswordHasher hasher = new PasswordHasher();
       JdbiCredentialRepository credentials = new JdbiCredentialRepository(database.jdbi(), clock);
@@ -107,6 +119,10 @@ public final class Pullroute implements AutoCloseable {
               .start();
       routing.onAudienceChange(streaming::audienceChanged);
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, hub, clock);
+      notifications = new CometDNotifications(auth);
+      bridge = new WorkbinBridge(notifications, routing);
+      hub.addListener(bridge);
+      WorkbinService workbins = new WorkbinService(routing, admin.repository());
 
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new JvmMemoryMetrics().bindTo(metrics);
@@ -123,9 +139,17 @@ public final class Pullroute implements AutoCloseable {
                   new AdminRoutes(admin, organizations, clock)::register,
                   new RoutingRoutes(routing)::register,
                   new StreamingRoutes(streaming)::register,
-                  new PublishRoutes(publisher)::register));
-      return new Pullroute(database, hub, timers, streaming, http);
+                  new PublishRoutes(publisher)::register,
+                  new WorkbinRoutes(workbins)::register),
+              List.of(notifications::install));
+      return new Pullroute(database, hub, timers, streaming, notifications, bridge, http);
     } catch (RuntimeException e) {
+      if (bridge != null) {
+        bridge.close();
+      }
+      if (notifications != null) {
+        notifications.close();
+      }
       if (streaming != null) {
         streaming.close();
       }
@@ -184,6 +208,10 @@ public final class Pullroute implements AutoCloseable {
     return timers;
   }
 
+  public CometDNotifications notifications() {
+    return notifications;
+  }
+
   public StreamingService streaming() {
     return streaming;
   }
@@ -191,6 +219,8 @@ public final class Pullroute implements AutoCloseable {
   @Override
   public void close() {
     http.close();
+    bridge.close();
+    notifications.close();
     streaming.close();
     timers.close();
     hub.close();

@@ -595,6 +595,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                 .createQuery(
                     "SELECT list_id, state, COUNT(*) AS n FROM conversation"
                         + " WHERE org_id = :org AND list_id IN (<ids>) AND state IN (<states>)"
+                        + " AND pulled_by IS NULL"
                         + " GROUP BY list_id, state")
                 .bind("org", orgId)
                 .bindList("ids", rows.stream().map(row -> row[0]).toList())

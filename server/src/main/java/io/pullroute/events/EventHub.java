@@ -8,12 +8,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,7 @@ public final class EventHub implements AutoCloseable {
   private final Map<String, Waiter> waitersByOwner = new HashMap<>();
   private final ScheduledExecutorService timeouts;
   private final Thread tailer;
+  private final List<Consumer<List<Event>>> listeners = new CopyOnWriteArrayList<>();
 
   // guarded by lock
   private long headSeq;
@@ -84,6 +87,14 @@ public final class EventHub implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Hands every batch of newly committed events, in commit order, to {@code listener} (on the
+   * tailer thread: a listener must not block; the CometD bridge hands them to a thread of its own).
+   */
+  public void addListener(Consumer<List<Event>> listener) {
+    listeners.add(listener);
   }
 
   /** Tells the tailer that something was committed; called after every commit with events. */
@@ -232,6 +243,11 @@ public final class EventHub implements AutoCloseable {
         do {
           events = log.after(headSeq(), FETCH);
           publish(events);
+          if (!events.isEmpty()) {
+            for (Consumer<List<Event>> listener : listeners) {
+              listener.accept(events);
+            }
+          }
         } while (events.size() == FETCH);
       } catch (RuntimeException e) {
         if (!isClosed()) {

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
 /**
@@ -52,7 +53,8 @@ public final class HttpServer implements AutoCloseable {
       InstantSource clock,
       AuthService auth,
       PrometheusMeterRegistry metrics,
-      List<Consumer<RouteTable>> features) {
+      List<Consumer<RouteTable>> features,
+      List<Consumer<Server>> mounts) {
     RateLimiter limiter = new RateLimiter(config.rateLimitPerSecond(), clock);
     List<RouteTable.Route> documented = new ArrayList<>();
     List<String> registered = Collections.synchronizedList(new ArrayList<>());
@@ -72,6 +74,7 @@ public final class HttpServer implements AutoCloseable {
               javalinConfig.jetty.modifyServer(
                   server -> {
                     server.setStopTimeout(2_000);
+                    mounts.forEach(mount -> mount.accept(server));
                   });
               javalinConfig.events.handlerAdded(
                   info -> {

@@ -102,6 +102,40 @@ public record Conversation(
     return with(ConversationState.CLOSED, List.of(), now, by);
   }
 
+  /**
+   * Refuses an exclusive pull unless the request waits on its list with nobody in it (UNREAD, or
+   * INACTIVE after everyone left).
+   */
+  public void checkPullable() {
+    if (state == ConversationState.CLOSED) {
+      throw new Conflict("conversation", "conversation " + id + " is closed");
+    }
+    if (state == ConversationState.ACTIVE) {
+      throw new Conflict(
+          "conversation", "conversation " + id + " is already being handled; it cannot be pulled");
+    }
+  }
+
+  /** The same request on another list (a workbin operation moved it). */
+  public Conversation onList(String otherListId) {
+    return new Conversation(
+        id,
+        orgId,
+        interactionNumber,
+        otherListId,
+        channelId,
+        state,
+        priority,
+        customer,
+        channelCustomerIdentifier,
+        additionalAttributes,
+        participants,
+        createdAt,
+        lastCustomerActivityAt,
+        closedAt,
+        closedBy);
+  }
+
   /** Refuses a message from the customer when the request is closed. */
   public void checkCustomerMessage() {
     if (state == ConversationState.CLOSED) {

@@ -85,7 +85,8 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         handle ->
             withParticipantsJoined(
                 handle,
-                "c.org_id = :org AND c.list_id = :list AND c.state IN (<states>)",
+                "c.org_id = :org AND c.list_id = :list AND c.state IN (<states>)"
+                    + " AND c.pulled_by IS NULL",
                 orgId,
                 listId,
                 states.stream().map(Enum::name).toList()));
@@ -114,6 +115,32 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                             rs.getString("text"),
                             instant(rs, "created_at")))
                 .list());
+  }
+
+  @Override
+  public Optional<String> heldBy(String orgId, String conversationId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT pulled_by FROM conversation WHERE org_id = :org AND id = :id"
+                        + " AND pulled_by IS NOT NULL")
+                .bind("org", orgId)
+                .bind("id", conversationId)
+                .mapTo(String.class)
+                .findOne());
+  }
+
+  @Override
+  public List<Conversation> pulledBy(String orgId, String userId) {
+    return jdbi.withHandle(
+        handle ->
+            withParticipantsJoined(
+                handle,
+                "c.org_id = :org AND c.pulled_by = :list AND c.state <> 'CLOSED'",
+                orgId,
+                userId,
+                null));
   }
 
   @Override
@@ -571,6 +598,54 @@ public final class JdbiRoutingRepository implements RoutingRepository {
               .bind("list", listId)
               .execute()
           == 1;
+    }
+
+    @Override
+    public String pulledBy(String conversationId) {
+      return handle
+          .createQuery("SELECT pulled_by FROM conversation WHERE id = :id")
+          .bind("id", conversationId)
+          .mapTo(String.class)
+          .findOne()
+          .orElse(null);
+    }
+
+    @Override
+    public boolean claim(String conversationId, String userId) {
+      return handle
+              .createUpdate(
+                  "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
+                      + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
+                      + " AND NOT EXISTS (SELECT 1 FROM participant p"
+                      + " WHERE p.conversation_id = :id)")
+              .bind("id", conversationId)
+              .bind("user", userId)
+              .execute()
+          == 1;
+    }
+
+    @Override
+    public void claimHeld(String conversationId, String userId) {
+      handle
+          .createUpdate(
+              "UPDATE conversation SET pulled_by = :user, remind_at = NULL WHERE id = :id")
+          .bind("id", conversationId)
+          .bind("user", userId)
+          .execute();
+    }
+
+    @Override
+    public void moveToList(String conversationId, String listId) {
+      handle
+          .createUpdate("UPDATE conversation SET pulled_by = NULL, list_id = :list WHERE id = :id")
+          .bind("id", conversationId)
+          .bind("list", listId)
+          .execute();
+    }
+
+    @Override
+    public long nextReferenceId() {
+      return handle.createQuery("SELECT nextval('workbin_reference_seq')").mapTo(Long.class).one();
     }
 
     @Override

@@ -29,6 +29,12 @@ public interface RoutingRepository {
 
   List<Message> messages(String orgId, String conversationId);
 
+  /** Who holds a request in their own workbin; empty while it is on its list. */
+  Optional<String> heldBy(String orgId, String conversationId);
+
+  /** Open requests in {@code userId}'s own workbin, oldest first. */
+  List<Conversation> pulledBy(String orgId, String userId);
+
   Set<String> subscribedLists(String userId);
 
   /** Subscribers of a list. */
@@ -92,6 +98,24 @@ public interface RoutingRepository {
     void subscribe(String orgId, String userId, String listId);
 
     boolean unsubscribe(String userId, String listId);
+
+    /** Who holds the request in their own workbin, or null while it is on its list. */
+    String pulledBy(String conversationId);
+
+    /**
+     * Takes a request off its list into {@code userId}'s workbin: a conditional update that only
+     * one caller can win. False when it was not on its list, unattended (UNREAD or INACTIVE).
+     */
+    boolean claim(String conversationId, String userId);
+
+    /** Keeps a request the agent works on in its own workbin (off its list). */
+    void claimHeld(String conversationId, String userId);
+
+    /** Puts a request (back) on {@code listId}, out of any agent's workbin. */
+    void moveToList(String conversationId, String listId);
+
+    /** The next {@code referenceId} of the workbin API. */
+    long nextReferenceId();
 
     /** Appends events; must be the last write of the transaction (see {@code JdbiEventLog}). */
     List<Event> append(String orgId, String correlationId, List<EventDraft> drafts);

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.LongFunction;
 import java.util.function.Supplier;
 
 /**
@@ -227,6 +228,11 @@ public final class RoutingService {
                 if (locked.hasParticipant(agent.id())) {
                   return Outcome.of(locked, List.of()); // joining again changes nothing
                 }
+                String heldBy = tx.pulledBy(id);
+                if (heldBy != null) {
+                  throw new Conflict(
+                      "conversation", "conversation " + id + " is in another agent's workbin");
+                }
                 Participant participant = new Participant(agent.id(), agent.username(), tx.now());
                 Conversation joined = locked.join(participant);
                 tx.lockAgentState(principal.orgId(), agent.id());
@@ -288,8 +294,13 @@ public final class RoutingService {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 Conversation left = locked.leave(agent.id());
                 AgentState state = tx.lockAgentState(principal.orgId(), agent.id());
+                boolean wasHeld = tx.pulledBy(id) != null;
                 tx.removeParticipant(id, agent.id());
                 tx.saveState(left);
+                if (wasHeld) {
+                  // Its agent left a request it had pulled: it goes back on its list.
+                  tx.moveToList(id, left.listId());
+                }
                 List<EventDraft> events = new ArrayList<>();
                 events.add(
                     RoutingEvents.entity(
@@ -302,12 +313,195 @@ public final class RoutingService {
                         Set.of(Audience.conversation(id), Audience.user(agent.id()))));
                 events.add(
                     RoutingEvents.listRequest(
-                        RoutingEvents.UPDATED, left, channel, tx.now(), null));
+                        wasHeld ? RoutingEvents.RECEIVED : RoutingEvents.UPDATED,
+                        left,
+                        channel,
+                        tx.now(),
+                        null));
                 events.addAll(afterWork(tx, state, left));
                 return Outcome.of(left, events);
               });
         },
         agent.id());
+  }
+
+  /** Events a caller adds to a pull or an add, in the same transaction (the workbin API's). */
+  public interface ExtraEvents {
+    List<EventDraft> of(Conversation before, Conversation after, long referenceId);
+  }
+
+  /** What a workbin operation did, with the {@code referenceId} of its notifications. */
+  public record WorkbinResult(Conversation conversation, long referenceId) {}
+
+  /**
+   * Exclusive pull: takes a request waiting unattended on {@code listId} into the agent's own
+   * workbin, with the agent as its only participant. However many agents race, the database lets
+   * exactly one claim succeed; the others get a 409.
+   */
+  public WorkbinResult pull(
+      Principal principal,
+      String id,
+      String listId,
+      Consumer<Conversation> check,
+      ExtraEvents extra,
+      String correlationId) {
+    User agent = agent(principal);
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () -> {
+          Conversation current = find(principal, id);
+          Channel channel = channel(current);
+          return commit(
+              principal.orgId(),
+              correlationId,
+              tx -> {
+                Conversation locked = lock(tx, principal.orgId(), id);
+                if (!locked.listId().equals(listId)) {
+                  throw new NotFound("interaction", id + " in workbin " + listId);
+                }
+                if (tx.pulledBy(id) != null) {
+                  throw new Conflict("conversation", "conversation " + id + " was pulled already");
+                }
+                check.accept(locked);
+                locked.checkPullable();
+                if (!tx.claim(id, agent.id())) {
+                  throw new Conflict("conversation", "conversation " + id + " was pulled already");
+                }
+                Participant participant = new Participant(agent.id(), agent.username(), tx.now());
+                Conversation pulled = locked.join(participant);
+                tx.lockAgentState(principal.orgId(), agent.id());
+                tx.addParticipant(id, participant);
+                tx.saveState(pulled);
+                long referenceId = tx.nextReferenceId();
+                List<EventDraft> events = new ArrayList<>();
+                events.add(
+                    RoutingEvents.listRequest(
+                        RoutingEvents.REMOVED, pulled, channel, tx.now(), null));
+                events.addAll(extra.of(locked, pulled, referenceId));
+                events.add(
+                    RoutingEvents.entity(
+                        "EntityAdded",
+                        pulled,
+                        RoutingEvents.AGENT,
+                        agent.id(),
+                        displayName(agent),
+                        agent.id(),
+                        Set.of(Audience.conversation(id))));
+                events.add(RoutingEvents.active(agent.id(), pulled, channel));
+                return Outcome.of(new WorkbinResult(pulled, referenceId), events);
+              });
+        },
+        agent.id());
+  }
+
+  /**
+   * Puts a request the agent works on into a workbin: a group's ({@code toList} the list id) puts
+   * it back on that list, unattended; the agent's own ({@code toList} null) keeps it there for
+   * later, with the agent as its only participant.
+   */
+  public WorkbinResult addToWorkbin(
+      Principal principal,
+      String id,
+      String toList,
+      Consumer<Conversation> check,
+      ExtraEvents extra,
+      String correlationId) {
+    User agent = agent(principal);
+    return reportingFailures(
+        principal,
+        id,
+        correlationId,
+        () -> {
+          Conversation current = find(principal, id);
+          Channel channel = channel(current);
+          return commit(
+              principal.orgId(),
+              correlationId,
+              tx -> {
+                Conversation locked = lock(tx, principal.orgId(), id);
+                check.accept(locked);
+                if (!locked.hasParticipant(agent.id()) && !isSupervisor(principal)) {
+                  throw new Forbidden("only a participant may put " + id + " into a workbin");
+                }
+                String heldBy = tx.pulledBy(id);
+                long referenceId = tx.nextReferenceId();
+                List<EventDraft> events = new ArrayList<>();
+                Conversation after;
+                if (toList == null) {
+                  if (locked.participants().size() != 1 || !locked.hasParticipant(agent.id())) {
+                    throw new Conflict(
+                        "conversation",
+                        "only the one agent in " + id + " may keep it in its own workbin");
+                  }
+                  after = locked;
+                  if (heldBy == null) {
+                    tx.claimHeld(id, agent.id());
+                    events.add(
+                        RoutingEvents.listRequest(
+                            RoutingEvents.REMOVED, after, channel, tx.now(), null));
+                  }
+                } else {
+                  List<AgentState> states = new ArrayList<>();
+                  List<Participant> leaving =
+                      locked.participants().stream()
+                          .sorted(Comparator.comparing(Participant::userId))
+                          .toList();
+                  for (Participant participant : leaving) {
+                    states.add(tx.lockAgentState(principal.orgId(), participant.userId()));
+                  }
+                  after = locked;
+                  for (Participant participant : leaving) {
+                    after = after.leave(participant.userId());
+                  }
+                  after = after.onList(toList);
+                  tx.removeParticipants(id);
+                  tx.moveToList(id, toList);
+                  tx.saveState(after);
+                  boolean arrives = heldBy != null || !locked.listId().equals(toList);
+                  if (heldBy == null && !locked.listId().equals(toList)) {
+                    events.add(
+                        RoutingEvents.listRequest(
+                            RoutingEvents.REMOVED, locked, channel, tx.now(), null));
+                  }
+                  events.add(
+                      RoutingEvents.listRequest(
+                          arrives ? RoutingEvents.RECEIVED : RoutingEvents.UPDATED,
+                          after,
+                          channel,
+                          tx.now(),
+                          null));
+                  for (int i = 0; i < leaving.size(); i++) {
+                    Participant participant = leaving.get(i);
+                    events.add(
+                        RoutingEvents.entity(
+                            "EntityRemoved",
+                            after,
+                            RoutingEvents.AGENT,
+                            participant.userId(),
+                            participant.username(),
+                            participant.userId(),
+                            Set.of(
+                                Audience.conversation(id), Audience.user(participant.userId()))));
+                    events.addAll(afterWork(tx, states.get(i), after));
+                  }
+                }
+                events.addAll(extra.of(locked, after, referenceId));
+                return Outcome.of(new WorkbinResult(after, referenceId), events);
+              });
+        },
+        agent.id());
+  }
+
+  /** The requests in {@code principal}'s own workbin. */
+  public List<Conversation> ownWorkbin(Principal principal) {
+    return repository.pulledBy(principal.orgId(), agent(principal).id());
+  }
+
+  /** Who holds a request in their own workbin, or empty while it is on its list. */
+  public Optional<String> heldBy(Principal principal, String id) {
+    return repository.heldBy(principal.orgId(), id);
   }
 
   /** Closes a request: by a participant, a supervisor, or the channel (scope {@code channel}). */
@@ -509,6 +703,41 @@ public final class RoutingService {
     audienceChanged.accept(user.id());
   }
 
+  /**
+   * Subscribes to or unsubscribes from a list for the workbin API (null: no list, only the events),
+   * with the events {@code extra} makes for the new {@code referenceId}, in one transaction;
+   * returns that referenceId.
+   */
+  public long setSubscription(
+      Principal principal,
+      String listId,
+      boolean subscribe,
+      LongFunction<List<EventDraft>> extra,
+      String correlationId) {
+    User user = agent(principal);
+    if (listId != null) {
+      WorkList list = list(principal.orgId(), listId);
+      if (subscribe && !mayWorkOn(principal, list)) {
+        throw new Forbidden("not allowed on list " + listId);
+      }
+    }
+    long referenceId =
+        commit(
+            principal.orgId(),
+            correlationId,
+            tx -> {
+              if (listId != null && subscribe) {
+                tx.subscribe(principal.orgId(), user.id(), listId);
+              } else if (listId != null) {
+                tx.unsubscribe(user.id(), listId);
+              }
+              long reference = tx.nextReferenceId();
+              return Outcome.of(reference, extra.apply(reference));
+            });
+    audienceChanged.accept(user.id());
+    return referenceId;
+  }
+
   public List<WorkList> subscriptions(Principal principal) {
     User user = agent(principal);
     return repository.subscribedLists(user.id()).stream()
@@ -691,6 +920,11 @@ public final class RoutingService {
 
   private WorkList list(String orgId, String listId) {
     return admin.findList(orgId, listId).orElseThrow(() -> new NotFound("list", listId));
+  }
+
+  /** The users subscribed to a list. */
+  public Set<String> subscribers(String listId) {
+    return repository.subscribers(listId);
   }
 
   /** What streaming sessions need to know of routing. */

@@ -63,8 +63,8 @@ public final class Database implements AutoCloseable {
 
   /**
    * The embedded store in {@code dataDir}. Row locks wait up to 10 s (H2's default is 1 s), so a
-   * burst of agents racing for one request queues instead of failing. {@code WRITE_DELAY=0}
-   * writes every commit to the file at once (H2 defaults to 500 ms), so a killed process loses no
+   * burst of agents racing for one request queues instead of failing. {@code WRITE_DELAY=0} writes
+   * every commit to the file at once (H2 defaults to 500 ms), so a killed process loses no
    * committed transaction.
    */
   public static String embeddedUrl(Path dataDir) {

@@ -58,6 +58,16 @@ class OutboxTest {
     }
 
     @Override
+    public java.util.Optional<String> heldBy(String orgId, String conversationId) {
+      return delegate.heldBy(orgId, conversationId);
+    }
+
+    @Override
+    public java.util.List<Conversation> pulledBy(String orgId, String userId) {
+      return delegate.pulledBy(orgId, userId);
+    }
+
+    @Override
     public Set<String> subscribedLists(String userId) {
       return delegate.subscribedLists(userId);
     }

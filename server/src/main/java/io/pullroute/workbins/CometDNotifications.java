@@ -1,0 +1,178 @@
+package io.pullroute.workbins;
+
+import io.pullroute.auth.AuthService;
+import io.pullroute.auth.Principal;
+import io.pullroute.common.PullrouteException;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.cometd.bayeux.Promise;
+import org.cometd.bayeux.server.BayeuxServer;
+import org.cometd.bayeux.server.SecurityPolicy;
+import org.cometd.bayeux.server.ServerChannel;
+import org.cometd.bayeux.server.ServerMessage;
+import org.cometd.bayeux.server.ServerSession;
+import org.cometd.server.BayeuxServerImpl;
+import org.cometd.server.http.JSONHttpTransport;
+import org.cometd.server.http.jakarta.CometDServlet;
+import org.cometd.server.websocket.jetty.JettyWebSocketTransport;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Genesys-compatible CometD endpoint: a CometD 8 server at {@code /api/v2/notifications} in the
+ * same Jetty, with WebSocket and long-polling transports. A client hands its bearer token in the
+ * handshake ({@code Authorization} header, or {@code ext.authorization}) and subscribes to {@link
+ * #CHANNEL}; each message is delivered to the sessions of the users it concerns only, never
+ * broadcast. Thread-safe.
+ */
+public final class CometDNotifications implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CometDNotifications.class);
+  public static final String CHANNEL = "/v2/me/workbins";
+  public static final String PATH = "/api/v2/notifications";
+  private static final String PRINCIPAL = "pullroute.principal";
+
+  private final BayeuxServerImpl bayeux = new BayeuxServerImpl();
+  private final AuthService auth;
+  private final Map<String, Set<ServerSession>> sessionsByUser = new ConcurrentHashMap<>();
+
+  public CometDNotifications(AuthService auth) {
+    this.auth = auth;
+  }
+
+  /**
+   * Mounts CometD in a context of its own at {@link #PATH}, beside the API's context: each context
+   * has its own WebSocket container (CometD's is Jetty's core one, the API's the servlet one). Call
+   * while Jetty is configured, before it starts.
+   */
+  public void install(Server server) {
+    ServletContextHandler context = new ServletContextHandler(PATH);
+    ServerWebSocketContainer.ensure(server, context);
+    bayeux.setOption("cometdURLMapping", "/*");
+    bayeux.setOption("org.eclipse.jetty.server.Context", context.getContext());
+    bayeux.setOption(jakarta.servlet.ServletContext.class.getName(), context.getServletContext());
+    bayeux.setTransports(new JettyWebSocketTransport(bayeux), new JSONHttpTransport(bayeux));
+    bayeux.setSecurityPolicy(new TokenPolicy());
+    bayeux.addListener(
+        new BayeuxServer.SessionListener() {
+          @Override
+          public void sessionRemoved(
+              ServerSession session, ServerMessage message, boolean timeout) {
+            Principal principal = (Principal) session.getAttribute(PRINCIPAL);
+            if (principal != null) {
+              Set<ServerSession> sessions = sessionsByUser.get(principal.subject());
+              if (sessions != null) {
+                sessions.remove(session);
+              }
+            }
+          }
+        });
+    context.setAttribute(BayeuxServer.ATTRIBUTE, bayeux);
+    ServletHolder holder = new ServletHolder("cometd", CometDServlet.class);
+    holder.setAsyncSupported(true);
+    holder.setInitOrder(1);
+    context.addServlet(holder, "/*");
+    context.addEventListener(
+        new org.eclipse.jetty.util.component.LifeCycle.Listener() {
+          @Override
+          public void lifeCycleStarted(org.eclipse.jetty.util.component.LifeCycle event) {
+            // After the context started: its WebSocket container exists only then.
+            try {
+              bayeux.start();
+            } catch (Exception e) {
+              throw new IllegalStateException("CometD did not start", e);
+            }
+          }
+        });
+    ContextHandlerCollection contexts = new ContextHandlerCollection();
+    contexts.addHandler(context);
+    // The API's context joins this collection when the HTTP server attaches it.
+    server.setHandler(contexts);
+  }
+
+  /** Delivers {@code data} on {@link #CHANNEL} to the subscribed sessions of {@code userId}. */
+  public void deliver(String userId, Map<String, Object> data) {
+    for (ServerSession session : sessionsByUser.getOrDefault(userId, Set.of())) {
+      boolean subscribed =
+          session.getSubscriptions().stream().map(ServerChannel::getId).anyMatch(CHANNEL::equals);
+      if (subscribed) {
+        session.deliver(null, CHANNEL, data, Promise.noop());
+      }
+    }
+  }
+
+  /** Whether {@code userId} has a session subscribed to the workbin channel; for tests. */
+  public boolean listening(String userId) {
+    return sessionsByUser.getOrDefault(userId, Set.of()).stream()
+        .anyMatch(
+            session ->
+                session.getSubscriptions().stream()
+                    .map(ServerChannel::getId)
+                    .anyMatch(CHANNEL::equals));
+  }
+
+  /** Handshakes need a valid token; clients may subscribe to the workbin channel, not publish. */
+  private final class TokenPolicy implements SecurityPolicy {
+    @Override
+    public boolean canHandshake(BayeuxServer server, ServerSession session, ServerMessage message) {
+      if (session.isLocalSession()) {
+        return true;
+      }
+      String authorization = message.getBayeuxContext().getHeader("Authorization");
+      Map<String, Object> ext = message.getExt();
+      if (authorization == null
+          && ext != null
+          && ext.get("authorization") instanceof String given) {
+        authorization = given;
+      }
+      try {
+        Principal principal = auth.authenticate(authorization);
+        if (!principal.isUser()) {
+          return false;
+        }
+        session.setAttribute(PRINCIPAL, principal);
+        sessionsByUser
+            .computeIfAbsent(principal.subject(), user -> ConcurrentHashMap.newKeySet())
+            .add(session);
+        return true;
+      } catch (PullrouteException refused) {
+        LOG.debug("CometD handshake refused: {}", refused.getMessage());
+        return false;
+      }
+    }
+
+    @Override
+    public boolean canCreate(
+        BayeuxServer server, ServerSession session, String channelId, ServerMessage message) {
+      return session != null && (session.isLocalSession() || CHANNEL.equals(channelId));
+    }
+
+    @Override
+    public boolean canSubscribe(
+        BayeuxServer server, ServerSession session, ServerChannel channel, ServerMessage message) {
+      return session != null
+          && (session.isLocalSession() || session.getAttribute(PRINCIPAL) != null)
+          && CHANNEL.equals(channel.getId());
+    }
+
+    @Override
+    public boolean canPublish(
+        BayeuxServer server, ServerSession session, ServerChannel channel, ServerMessage message) {
+      return session != null && session.isLocalSession();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      bayeux.stop();
+    } catch (Exception e) {
+      LOG.warn("stopping CometD failed", e);
+    }
+  }
+}
