@@ -20,7 +20,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +52,8 @@ public final class CometDNotifications implements AutoCloseable {
    */
   public void install(Server server) {
     ServletContextHandler context = new ServletContextHandler(PATH);
-    ServerWebSocketContainer.ensure(server, context);
+    // Upgrades to WebSocket happen in this handler, before the servlet would see the request.
+    context.insertHandler(WebSocketUpgradeHandler.from(server, context));
     bayeux.setOption("cometdURLMapping", "/*");
     bayeux.setOption("org.eclipse.jetty.server.Context", context.getContext());
     bayeux.setOption(jakarta.servlet.ServletContext.class.getName(), context.getServletContext());
