@@ -77,6 +77,18 @@ public final class Main implements Runnable {
     String operatorSecret;
 
     @Option(
+        names = "--max-sessions",
+        defaultValue = "${env:PULLROUTE_MAX_SESSIONS:-20}",
+        description = "Streaming sessions per principal (default ${DEFAULT-VALUE}).")
+    int maxSessions;
+
+    @Option(
+        names = "--max-polls",
+        defaultValue = "${env:PULLROUTE_MAX_POLLS:-20}",
+        description = "Polls a second per streaming session (default ${DEFAULT-VALUE}).")
+    int maxPolls;
+
+    @Option(
         names = "--rate-limit",
         defaultValue = "${env:PULLROUTE_RATE_LIMIT:-200}",
         description = "Requests per second per principal (default ${DEFAULT-VALUE}).")
@@ -105,7 +117,8 @@ public final class Main implements Runnable {
                 wait,
                 blankToNull(operatorSecret),
                 demo,
-                rateLimit);
+                rateLimit,
+                new Config.StreamingLimits(maxSessions, 50, maxPolls));
       } catch (IllegalArgumentException e) {
         System.err.println("pullroute: " + e.getMessage());
         return 2;

@@ -115,7 +115,7 @@ public final class Pullroute implements AutoCloseable {
                   catalog::knows,
                   clock,
                   config.pollWait(),
-                  StreamingService.Limits.DEFAULT)
+                  config.streaming())
               .start();
       routing.onAudienceChange(streaming::audienceChanged);
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, hub, clock);

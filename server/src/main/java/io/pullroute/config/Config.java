@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param operatorSecret secret of the {@code operator} client, or null for none
  * @param demo whether to bootstrap the demo organization
  * @param rateLimitPerSecond requests per second allowed to one principal (also the burst size)
+ * @param streaming the limits of streaming sessions
  */
 public record Config(
     String host,
@@ -28,7 +29,26 @@ public record Config(
     Duration pollWait,
     String operatorSecret,
     boolean demo,
-    int rateLimitPerSecond) {
+    int rateLimitPerSecond,
+    StreamingLimits streaming) {
+
+  /**
+   * Limits of the streaming API.
+   *
+   * @param sessionsPerPrincipal sessions one principal may hold
+   * @param subscriptionsPerSession subscriptions one session may hold
+   * @param pollsPerSecond polls a second one session may make (also the burst size)
+   */
+  public record StreamingLimits(
+      int sessionsPerPrincipal, int subscriptionsPerSession, int pollsPerSecond) {
+    public static final StreamingLimits DEFAULT = new StreamingLimits(20, 50, 20);
+
+    public StreamingLimits {
+      if (sessionsPerPrincipal < 1 || subscriptionsPerSession < 1 || pollsPerSecond < 1) {
+        throw new IllegalArgumentException("--max-sessions and --max-polls must be at least 1");
+      }
+    }
+  }
 
   public static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -36,6 +56,7 @@ public record Config(
     requireNonNull(host, "host");
     requireNonNull(dataDir, "dataDir");
     requireNonNull(pollWait, "pollWait");
+    requireNonNull(streaming, "streaming");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("--port must be between 0 and 65535, was " + port);
     }
@@ -51,7 +72,17 @@ public record Config(
   /** Defaults for an embedded store in {@code dataDir} on a free port; used by tests. */
   public static Config embedded(Path dataDir) {
     return new Config(
-        "127.0.0.1", 0, dataDir, null, null, null, Duration.ofSeconds(15), null, false, 1000);
+        "127.0.0.1",
+        0,
+        dataDir,
+        null,
+        null,
+        null,
+        Duration.ofSeconds(15),
+        null,
+        false,
+        1000,
+        StreamingLimits.DEFAULT);
   }
 
   public Config withDbUrl(String url, String user, String password) {
@@ -65,12 +96,23 @@ public record Config(
         pollWait,
         operatorSecret,
         demo,
-        rateLimitPerSecond);
+        rateLimitPerSecond,
+        streaming);
   }
 
   public Config withOperatorSecret(String secret) {
     return new Config(
-        host, port, dataDir, dbUrl, dbUser, dbPassword, pollWait, secret, demo, rateLimitPerSecond);
+        host,
+        port,
+        dataDir,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        pollWait,
+        secret,
+        demo,
+        rateLimitPerSecond,
+        streaming);
   }
 
   public Config withDemo(boolean enabled) {
@@ -84,7 +126,8 @@ public record Config(
         pollWait,
         operatorSecret,
         enabled,
-        rateLimitPerSecond);
+        rateLimitPerSecond,
+        streaming);
   }
 
   public Config withPollWait(Duration wait) {
@@ -98,12 +141,38 @@ public record Config(
         wait,
         operatorSecret,
         demo,
-        rateLimitPerSecond);
+        rateLimitPerSecond,
+        streaming);
+  }
+
+  public Config withStreamingLimits(StreamingLimits limits) {
+    return new Config(
+        host,
+        port,
+        dataDir,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        pollWait,
+        operatorSecret,
+        demo,
+        rateLimitPerSecond,
+        limits);
   }
 
   public Config withRateLimit(int perSecond) {
     return new Config(
-        host, port, dataDir, dbUrl, dbUser, dbPassword, pollWait, operatorSecret, demo, perSecond);
+        host,
+        port,
+        dataDir,
+        dbUrl,
+        dbUser,
+        dbPassword,
+        pollWait,
+        operatorSecret,
+        demo,
+        perSecond,
+        streaming);
   }
 
   /**

@@ -8,6 +8,7 @@ import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.RateLimited;
 import io.pullroute.common.RateLimiter;
+import io.pullroute.config.Config;
 import io.pullroute.events.Audience;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventBatch;
@@ -44,11 +45,6 @@ public final class StreamingService implements AutoCloseable {
   static final String INVALID_SESSION = "Invalid or expired session";
   private static final Duration AUDIENCE_TTL = Duration.ofSeconds(5);
 
-  /** The limits of one principal and one session. */
-  public record Limits(int sessionsPerPrincipal, int subscriptionsPerSession, int pollsPerSecond) {
-    public static final Limits DEFAULT = new Limits(20, 50, 20);
-  }
-
   /** What streaming needs to know of routing: who sees what. */
   public interface Directory {
     Set<String> subscribedLists(String userId);
@@ -66,7 +62,7 @@ public final class StreamingService implements AutoCloseable {
   private final Predicate<String> knownEventType;
   private final InstantSource clock;
   private final Duration pollWait;
-  private final Limits limits;
+  private final Config.StreamingLimits limits;
   private final RateLimiter polls;
   private final ConcurrentHashMap<String, LiveSession> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<String>> sessionsByUser = new ConcurrentHashMap<>();
@@ -89,7 +85,7 @@ public final class StreamingService implements AutoCloseable {
       Predicate<String> knownEventType,
       InstantSource clock,
       Duration pollWait,
-      Limits limits) {
+      Config.StreamingLimits limits) {
     this.repository = repository;
     this.directory = directory;
     this.hub = hub;

@@ -35,13 +35,24 @@ class ConfigTest {
                     Duration.ofSeconds(1),
                     null,
                     false,
-                    10))
+                    10,
+                    Config.StreamingLimits.DEFAULT))
         .hasMessageContaining("--port");
     assertThatThrownBy(() -> defaults.withRateLimit(0)).hasMessageContaining("--rate-limit");
     assertThatThrownBy(
             () ->
                 new Config(
-                    "127.0.0.1", 0, Path.of("d"), null, null, null, Duration.ZERO, null, false, 10))
+                    "127.0.0.1",
+                    0,
+                    Path.of("d"),
+                    null,
+                    null,
+                    null,
+                    Duration.ZERO,
+                    null,
+                    false,
+                    10,
+                    Config.StreamingLimits.DEFAULT))
         .hasMessageContaining("--poll-wait");
   }
 }
