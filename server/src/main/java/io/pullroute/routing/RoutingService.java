@@ -250,7 +250,7 @@ public final class RoutingService {
                         agent.id(),
                         displayName(agent),
                         agent.id(),
-                        Set.of(Audience.conversation(id))));
+                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
                 events.add(
                     RoutingEvents.entity(
                         "EntityList",
@@ -388,7 +388,7 @@ public final class RoutingService {
                         agent.id(),
                         displayName(agent),
                         agent.id(),
-                        Set.of(Audience.conversation(id))));
+                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
                 events.add(RoutingEvents.active(agent.id(), pulled, channel));
                 return Outcome.of(new WorkbinResult(pulled, referenceId), events);
               });

@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,7 @@ public final class StreamingService implements AutoCloseable {
   private final ConcurrentHashMap<String, LiveSession> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<String>> sessionsByUser = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, CachedKeys> audience = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, ReentrantLock> creates = new ConcurrentHashMap<>();
   private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
@@ -107,6 +109,19 @@ public final class StreamingService implements AutoCloseable {
   public StreamingSession create(
       Principal principal, int version, Integer inactivityDelay, boolean requireAcknowledgement) {
     requireStreaming(principal);
+    // Count and insert under the principal's lock: concurrent creates must not pass the limit
+    // together. (The limit holds per node; DESIGN.md §8 runs several.)
+    ReentrantLock creating = creates.computeIfAbsent(principal.key(), key -> new ReentrantLock());
+    creating.lock();
+    try {
+      return createLocked(principal, version, inactivityDelay, requireAcknowledgement);
+    } finally {
+      creating.unlock();
+    }
+  }
+
+  private StreamingSession createLocked(
+      Principal principal, int version, Integer inactivityDelay, boolean requireAcknowledgement) {
     if (repository.countByOwner(principal.key()) >= limits.sessionsPerPrincipal()) {
       throw new RateLimited(
           "at most "
@@ -224,6 +239,18 @@ public final class StreamingService implements AutoCloseable {
     LiveSession live = session(principal, null, sessionId);
     criteria.validate(knownEventType);
     authorize(principal, criteria);
+    // Check the limit, save and reload under the session's lock, so concurrent saves neither
+    // pass the limit together nor leave the cached list without one of them.
+    live.lock.lock();
+    try {
+      return saveLocked(live, sessionId, id, description, criteria);
+    } finally {
+      live.lock.unlock();
+    }
+  }
+
+  private Map.Entry<Subscription, Boolean> saveLocked(
+      LiveSession live, String sessionId, String id, String description, FilterCriteria criteria) {
     Instant now = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     Optional<Subscription> existing =
         id == null
@@ -251,10 +278,15 @@ public final class StreamingService implements AutoCloseable {
 
   public void deleteSubscription(Principal principal, String sessionId, String id) {
     LiveSession live = session(principal, null, sessionId);
-    if (!repository.deleteSubscription(sessionId, id)) {
-      throw new NotFound("subscription", id);
+    live.lock.lock();
+    try {
+      if (!repository.deleteSubscription(sessionId, id)) {
+        throw new NotFound("subscription", id);
+      }
+      live.subscriptions(repository.subscriptions(sessionId));
+    } finally {
+      live.lock.unlock();
     }
-    live.subscriptions(repository.subscriptions(sessionId));
     hub.supersede(sessionId);
   }
 
