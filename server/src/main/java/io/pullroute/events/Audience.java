@@ -27,6 +27,14 @@ public final class Audience {
     return "team:" + teamId;
   }
 
+  /**
+   * The resource an event is about ({@code resourceType}/{@code resourceId}). Events are indexed
+   * under it without carrying it in their audience: a subscription to named resources waits on it.
+   */
+  public static String resource(String type, String id) {
+    return "res:" + type + ":" + id;
+  }
+
   /** Every event of the organization; supervisors and admin clients may wait on it. */
   public static String organization(String orgId) {
     return "org:" + orgId;

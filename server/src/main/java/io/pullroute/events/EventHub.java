@@ -292,6 +292,9 @@ public final class EventHub implements AutoCloseable {
         }
         candidates.addAll(
             waitersByKey.getOrDefault(Audience.organization(event.orgId()), Set.of()));
+        candidates.addAll(
+            waitersByKey.getOrDefault(
+                Audience.resource(event.resourceType(), event.resourceId()), Set.of()));
       }
       for (Waiter waiter : candidates) {
         if (waiter.cursor + 1 < oldestSeq) {

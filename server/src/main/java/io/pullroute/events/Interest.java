@@ -24,7 +24,9 @@ public record Interest(String orgId, Set<String> keys, Predicate<Event> filter) 
     if (!event.orgId().equals(orgId)) {
       return false;
     }
-    boolean addressed = keys.contains(Audience.organization(orgId));
+    boolean addressed =
+        keys.contains(Audience.organization(orgId))
+            || keys.contains(Audience.resource(event.resourceType(), event.resourceId()));
     if (!addressed) {
       for (String key : event.audience()) {
         if (keys.contains(key)) {

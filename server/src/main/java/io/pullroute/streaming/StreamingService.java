@@ -333,7 +333,17 @@ public final class StreamingService implements AutoCloseable {
       return Interest.of(live.session.orgId(), base);
     }
     Set<String> keys = new HashSet<>(base);
-    keys.add(Audience.organization(live.session.orgId()));
+    for (Subscription subscription : subscriptions) {
+      FilterCriteria criteria = subscription.filterCriteria();
+      if (criteria.allResources()) {
+        keys.add(Audience.organization(live.session.orgId()));
+      } else {
+        // Named resources: wake only for events about them.
+        criteria
+            .resourceIds()
+            .forEach(id -> keys.add(Audience.resource(criteria.resourceType(), id)));
+      }
+    }
     return new Interest(
         live.session.orgId(),
         keys,
