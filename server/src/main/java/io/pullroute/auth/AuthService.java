@@ -18,6 +18,8 @@ public final class AuthService {
       new PasswordHasher().hash("pullroute-dummy-secret-for-timing");
 
   private final CredentialRepository credentials;
+  private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> apiKeys =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private final TokenService tokens;
   private final PasswordHasher hasher;
 
@@ -94,8 +96,9 @@ public final class AuthService {
     if (apiKey == null) {
       return false;
     }
-    return credentials
-        .apiKeyHash(orgId)
+    // API keys never change once an organization exists: remember them (a poll asks every time).
+    return apiKeys
+        .computeIfAbsent(orgId, org -> credentials.apiKeyHash(org))
         .map(
             stored ->
                 MessageDigest.isEqual(

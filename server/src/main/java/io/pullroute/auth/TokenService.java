@@ -17,6 +17,7 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Issues and verifies signed JWT access tokens (HS256). The key lives in the store, so tokens
@@ -26,9 +27,19 @@ public final class TokenService {
   static final Duration TOKEN_LIFETIME = Duration.ofHours(1);
   private static final String ISSUER = "pullroute";
 
+  private static final int MAX_CACHED = 50_000;
+
   private final MACSigner signer;
   private final MACVerifier verifier;
   private final InstantSource clock;
+
+  /**
+   * Tokens already verified, with their expiry: a client polling many times a second presents the
+   * same token each time, and checking its signature once is enough.
+   */
+  private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
+
+  private record Verified(Principal principal, Instant expiresAt) {}
 
   public TokenService(byte[] key, InstantSource clock) {
     try {
@@ -66,6 +77,14 @@ public final class TokenService {
 
   /** The principal a token stands for; {@link Unauthenticated} when it is not valid now. */
   public Principal verify(String token) {
+    Verified known = verified.get(token);
+    if (known != null) {
+      if (clock.instant().isBefore(known.expiresAt())) {
+        return known.principal();
+      }
+      verified.remove(token);
+      throw new Unauthenticated("access token has expired");
+    }
     try {
       SignedJWT jwt = SignedJWT.parse(token);
       if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
@@ -81,13 +100,19 @@ public final class TokenService {
       }
       String scope = claims.getStringClaim("scope");
       List<String> roles = claims.getStringListClaim("roles");
-      return new Principal(
-          Principal.Kind.valueOf(claims.getStringClaim("knd")),
-          claims.getStringClaim("org"),
-          claims.getSubject(),
-          claims.getStringClaim("usr"),
-          roles == null ? Set.of() : new HashSet<>(roles),
-          scope == null || scope.isBlank() ? Set.of() : Set.of(scope.split(" ")));
+      Principal principal =
+          new Principal(
+              Principal.Kind.valueOf(claims.getStringClaim("knd")),
+              claims.getStringClaim("org"),
+              claims.getSubject(),
+              claims.getStringClaim("usr"),
+              roles == null ? Set.of() : new HashSet<>(roles),
+              scope == null || scope.isBlank() ? Set.of() : Set.of(scope.split(" ")));
+      if (verified.size() > MAX_CACHED) {
+        verified.clear(); // unbounded growth is worse than verifying a token again
+      }
+      verified.put(token, new Verified(principal, expiry.toInstant()));
+      return principal;
     } catch (ParseException | JOSEException | IllegalArgumentException | NullPointerException e) {
       throw new Unauthenticated("access token is not valid");
     }

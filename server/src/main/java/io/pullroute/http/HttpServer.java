@@ -99,7 +99,9 @@ public final class HttpServer implements AutoCloseable {
                     ctx.attribute(Requests.PRINCIPAL, principal);
                     limiter.acquire(principal.key());
                   });
-              routes.after(ctx -> record(ctx, metrics));
+              // One timer per method, route and status: looked up, not rebuilt, on every request.
+              Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+              routes.after(ctx -> record(ctx, metrics, timers));
 
               RouteTable table = new RouteTable(routes);
               table.open(
@@ -168,20 +170,26 @@ public final class HttpServer implements AutoCloseable {
     }
   }
 
-  private static void record(Context ctx, PrometheusMeterRegistry metrics) {
+  private static void record(
+      Context ctx, PrometheusMeterRegistry metrics, Map<String, Timer> timers) {
     Long started = ctx.attribute(STARTED_NANOS);
     if (started == null) {
       return;
     }
     Endpoint endpoint = matched(ctx);
     String route = endpoint == null ? "unmatched" : endpoint.path;
-    Timer.builder("http.server.requests")
-        .description("HTTP requests by route, method and status")
-        .tag("method", ctx.method().name())
-        .tag("route", route)
-        .tag("status", Integer.toString(ctx.statusCode()))
-        .publishPercentileHistogram(false)
-        .register(metrics)
+    String method = ctx.method().name();
+    int status = ctx.statusCode();
+    timers
+        .computeIfAbsent(
+            method + " " + route + " " + status,
+            key ->
+                Timer.builder("http.server.requests")
+                    .description("HTTP requests by route, method and status")
+                    .tag("method", method)
+                    .tag("route", route)
+                    .tag("status", Integer.toString(status))
+                    .register(metrics))
         .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 

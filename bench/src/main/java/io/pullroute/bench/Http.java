@@ -1,0 +1,90 @@
+package io.pullroute.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.client.BytesRequestContent;
+import org.eclipse.jetty.client.CompletableResponseListener;
+import org.eclipse.jetty.client.ContentResponse;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.http.HttpMethod;
+
+/** An asynchronous HTTP client for load: Jetty's, with enough connections for parked polls. */
+final class Http implements AutoCloseable {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient client = new HttpClient();
+  private final String base;
+
+  Http(String base, int maxConnections) throws Exception {
+    this.base = base;
+    client.setMaxConnectionsPerDestination(maxConnections);
+    client.setMaxRequestsQueuedPerDestination(1_000_000);
+    client.setIdleTimeout(120_000);
+    client.start();
+  }
+
+  record Response(int status, String body) {
+    JsonNode json() {
+      try {
+        return JSON.readTree(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException("not JSON (" + status + "): " + body, e);
+      }
+    }
+  }
+
+  Request request(String method, String path, Map<String, String> headers, Object body) {
+    Request request =
+        client
+            .newRequest(base + path)
+            .method(HttpMethod.fromString(method))
+            .timeout(120, TimeUnit.SECONDS);
+    request.headers(fields -> headers.forEach(fields::put));
+    if (body != null) {
+      byte[] bytes;
+      try {
+        bytes =
+            body instanceof String text
+                ? text.getBytes(StandardCharsets.UTF_8)
+                : JSON.writeValueAsBytes(body);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      String type =
+          body instanceof String text && text.contains("=") && !text.startsWith("{")
+              ? "application/x-www-form-urlencoded"
+              : "application/json";
+      request.body(new BytesRequestContent(type, bytes));
+    }
+    return request;
+  }
+
+  CompletableFuture<Response> send(
+      String method, String path, Map<String, String> headers, Object body) {
+    return new CompletableResponseListener(request(method, path, headers, body), 16 * 1024 * 1024)
+        .send()
+        .thenApply(
+            (ContentResponse response) ->
+                new Response(response.getStatus(), response.getContentAsString()));
+  }
+
+  Response call(String method, String path, Map<String, String> headers, Object body) {
+    try {
+      return send(method, path, headers, body).get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(method + " " + path + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    client.stop();
+  }
+}

@@ -1,0 +1,120 @@
+package io.pullroute.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A JVM of its own, started from this jar: the server under test, the CometD server, the raw Jetty
+ * server. The load generators stay in the bench JVM, so the two never share a heap.
+ */
+final class Jvm implements AutoCloseable {
+  private final Process process;
+  private final String url;
+
+  private Jvm(Process process, String url) {
+    this.process = process;
+    this.url = url;
+  }
+
+  /** Starts {@code mainClass} and waits for a stdout line matching {@code ready} (group 1: URL). */
+  static Jvm start(String heap, String mainClass, List<String> args, Pattern ready)
+      throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx" + heap);
+    command.add("-XX:+UseParallelGC");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(mainClass);
+    command.addAll(args);
+    Path log = Files.createTempFile("pullroute-bench-", ".log");
+    Process process =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log.toFile())).start();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    CompletableFuture<String> url =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                for (String line; (line = out.readLine()) != null; ) {
+                  Matcher matcher = ready.matcher(line);
+                  if (matcher.find()) {
+                    return matcher.group(1);
+                  }
+                }
+              } catch (IOException e) {
+                throw new IllegalStateException(e);
+              }
+              throw new IllegalStateException(
+                  mainClass + " exited before it was ready; see " + log);
+            });
+    try {
+      return new Jvm(process, url.get(120, TimeUnit.SECONDS));
+    } catch (Exception e) {
+      process.destroyForcibly();
+      throw new IOException(mainClass + " did not start: " + e.getMessage() + "; see " + log, e);
+    }
+  }
+
+  String url() {
+    return url;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Resident memory of the process, from /proc (Linux). */
+  long rssBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+      }
+    }
+    return -1;
+  }
+
+  /** Runs a full GC in the process and answers its used heap afterwards, in bytes. */
+  long heapAfterFullGc() throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    run(jcmd.toString(), Long.toString(pid()), "GC.run");
+    String info = run(jcmd.toString(), Long.toString(pid()), "GC.heap_info");
+    // "PSYoungGen total 1234K, used 567K" … "ParOldGen total …K, used …K"
+    long used = 0;
+    Matcher matcher = Pattern.compile("used (\\d+)K").matcher(info);
+    while (matcher.find()) {
+      used += Long.parseLong(matcher.group(1)) * 1024;
+    }
+    return used;
+  }
+
+  private static String run(String... command) throws IOException, InterruptedException {
+    Process jcmd = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jcmd.waitFor(60, TimeUnit.SECONDS);
+    return out;
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+}

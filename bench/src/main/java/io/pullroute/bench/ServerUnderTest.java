@@ -1,0 +1,155 @@
+package io.pullroute.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Pattern;
+
+/**
+ * pullroute in a JVM of its own, on loopback, with limits raised for load, and an organization
+ * {@code bench} to load it with.
+ */
+final class ServerUnderTest implements AutoCloseable {
+  private static final Pattern READY = Pattern.compile("^pullroute ready on (http://\\S+)$");
+  static final String ORG = "bench";
+
+  final Jvm jvm;
+  final Http http;
+  final String apiKey;
+  final String adminToken;
+
+  private ServerUnderTest(Jvm jvm, Http http, String apiKey, String adminToken) {
+    this.jvm = jvm;
+    this.http = http;
+    this.apiKey = apiKey;
+    this.adminToken = adminToken;
+  }
+
+  static ServerUnderTest start(String dbUrl, String pollWait, int connections) throws Exception {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "serve",
+                "--port",
+                "0",
+                "--data",
+                Files.createTempDirectory("pullroute-bench-data-").toString(),
+                "--operator-secret",
+                "bench-operator",
+                "--poll-wait",
+                pollWait,
+                "--rate-limit",
+                "1000000",
+                "--max-sessions",
+                "1000000",
+                "--max-polls",
+                "1000000"));
+    if (dbUrl != null) {
+      args.add("--db-url");
+      args.add(dbUrl);
+    }
+    Jvm jvm = Jvm.start("2g", "io.pullroute.Main", args, READY);
+    Http http = new Http(jvm.url(), connections);
+    JsonNode operator =
+        http.call(
+                "POST",
+                "/tokenservice/oauth2/access_token",
+                Map.of(),
+                "grant_type=client_credentials&client_id=operator&client_secret=bench-operator")
+            .json();
+    JsonNode org =
+        http.call(
+                "POST",
+                "/api/v1/organizations",
+                Map.of("Authorization", "Bearer " + operator.get("access_token").asText()),
+                Map.of("orgId", ORG))
+            .json();
+    JsonNode admin =
+        http.call(
+                "POST",
+                "/tokenservice/oauth2/access_token",
+                Map.of(),
+                "grant_type=client_credentials&client_id="
+                    + org.at("/adminClient/clientId").asText()
+                    + "&client_secret="
+                    + org.at("/adminClient/clientSecret").asText())
+            .json();
+    return new ServerUnderTest(
+        jvm, http, org.get("apiKey").asText(), admin.get("access_token").asText());
+  }
+
+  Map<String, String> admin() {
+    return Map.of("Authorization", "Bearer " + adminToken);
+  }
+
+  Map<String, String> via(String session) {
+    return session == null
+        ? Map.of("Authorization", "Bearer " + adminToken, "x-api-key", apiKey)
+        : Map.of(
+            "Authorization", "Bearer " + adminToken,
+            "x-api-key", apiKey,
+            "via-client-sessionid", session);
+  }
+
+  /** A v3 session of the admin client that hears the {@code topics} resource {@code topic}. */
+  String session(boolean acknowledge, String topic) {
+    String session =
+        http.call(
+                "POST",
+                "/via/v3/organizations/" + ORG + "/streaming/session",
+                via(null),
+                Map.of("inactivityDelay", 600, "requireAcknowledgement", acknowledge))
+            .json()
+            .get("sessionId")
+            .asText();
+    if (topic != null) {
+      var answer =
+          http.call(
+              "POST",
+              "/via/v3/organizations/" + ORG + "/streaming/subscriptions",
+              via(session),
+              Map.of(
+                  "filterCriteria",
+                  Map.of(
+                      "catalogType", "outreach",
+                      "catalogTypeEvents", List.of("status"),
+                      "resources",
+                          Map.of("resourceType", "topics", "resourceIds", List.of(topic)))));
+      if (answer.status() != 200) {
+        throw new IllegalStateException("subscription refused: " + answer);
+      }
+    }
+    return session;
+  }
+
+  CompletableFuture<Http.Response> poll(String session, int maxEvents) {
+    return http.send(
+        "GET",
+        "/via/v3/organizations/" + ORG + "/streaming/events?maxEvents=" + maxEvents,
+        via(session),
+        null);
+  }
+
+  /** Publishes a 50-byte-payload event about {@code topic}, stamped with the send time. */
+  CompletableFuture<Http.Response> publish(String topic, long sentMicros) {
+    String stamp = Long.toString(sentMicros);
+    String padding = "x".repeat(Math.max(0, 30 - stamp.length()));
+    return http.send(
+        "POST",
+        "/api/v1/events",
+        admin(),
+        Map.of(
+            "eventType", "outreach.status",
+            "resource", Map.of("type", "topics", "id", topic),
+            "payload", Map.of("sent", stamp, "pad", padding)));
+  }
+
+  @Override
+  public void close() throws Exception {
+    http.close();
+    jvm.close();
+  }
+}
