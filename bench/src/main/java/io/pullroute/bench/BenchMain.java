@@ -42,6 +42,7 @@ public final class BenchMain implements Callable<Integer> {
       long started = System.nanoTime();
       switch (name) {
         case "polls" -> PollsBench.run(quick, null);
+        case "claim" -> ClaimBench.run(quick, pgUrl);
         case "report" -> Charts.draw();
         default -> {
           System.err.println("unknown workload " + name + "; use " + WORKLOADS + ", all or report");
