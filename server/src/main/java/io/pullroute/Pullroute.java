@@ -1,5 +1,6 @@
 package io.pullroute;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -127,6 +128,14 @@ public final class Pullroute implements AutoCloseable {
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       new JvmMemoryMetrics().bindTo(metrics);
       new JvmThreadMetrics().bindTo(metrics);
+      EventHub gauged = hub;
+      StreamingService streamingGauged = streaming;
+      Gauge.builder("pullroute.polls.waiting", () -> gauged.waiting())
+          .description("Long polls and other consumers waiting on the event hub")
+          .register(metrics);
+      Gauge.builder("pullroute.sessions.live", () -> streamingGauged.liveSessions())
+          .description("Streaming sessions held by this node")
+          .register(metrics);
 
       HttpServer http =
           HttpServer.start(

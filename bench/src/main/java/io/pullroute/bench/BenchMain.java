@@ -43,6 +43,10 @@ public final class BenchMain implements Callable<Integer> {
       switch (name) {
         case "polls" -> PollsBench.run(quick, null);
         case "claim" -> ClaimBench.run(quick, pgUrl);
+        case "fanout" -> FanoutBench.run(quick);
+        case "memory" -> MemoryBench.run(quick);
+        case "intake" -> IntakeBench.run(quick);
+        case "ack" -> AckBench.run(quick);
         case "report" -> Charts.draw();
         default -> {
           System.err.println("unknown workload " + name + "; use " + WORKLOADS + ", all or report");

@@ -1,0 +1,43 @@
+package io.pullroute.bench;
+
+import java.util.List;
+
+/** {@code ack}: the same fan-out with acknowledgement off and on. */
+final class AckBench {
+  private AckBench() {}
+
+  static void run(boolean quick) throws Exception {
+    int topics = 10;
+    int perTopic = 10;
+    int rate = quick ? 2_000 : 5_000;
+    int seconds = quick ? 8 : 15;
+    Fanout.Step off;
+    Fanout.Step on;
+    try (ServerUnderTest server = ServerUnderTest.start(null, "15s", topics * perTopic * 3 + 64)) {
+      List<List<String>> plain = FanoutBench.sessions(server, topics, perTopic, false);
+      off = Fanout.pullroute(server, plain, rate, seconds, false);
+      FanoutBench.print(off);
+      for (List<String> sessions : plain) {
+        for (String session : sessions) {
+          server.http.call(
+              "DELETE",
+              "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/session",
+              server.via(session),
+              null);
+        }
+      }
+      List<List<String>> acknowledged = FanoutBench.sessions(server, topics, perTopic, true);
+      on = Fanout.pullroute(server, acknowledged, rate, seconds, true);
+      FanoutBench.print(on);
+    }
+    new Report("ack")
+        .put("rate", rate)
+        .put("p99_off_ms", off.p99Ms())
+        .put("p99_on_ms", on.p99Ms())
+        .put("lost_off", off.lost())
+        .put("lost_on", on.lost())
+        .put("ack_ratio", on.p99Ms() / Math.max(0.001, off.p99Ms()))
+        .detail("steps", List.of(FanoutBench.row(off), FanoutBench.row(on)))
+        .finish(quick);
+  }
+}

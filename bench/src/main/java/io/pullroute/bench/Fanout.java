@@ -1,0 +1,274 @@
+package io.pullroute.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+import org.cometd.bayeux.Message;
+import org.cometd.bayeux.client.ClientSessionChannel;
+import org.cometd.client.BayeuxClient;
+import org.cometd.client.http.jetty.JettyHttpClientTransport;
+import org.eclipse.jetty.client.HttpClient;
+
+/**
+ * Fan-out of small events to many subscribers, open loop (events leave on schedule whether or not
+ * earlier ones arrived), on pullroute's streaming API and on a CometD server of the same shape.
+ * Latency is from the event's send time (carried in it) to its arrival at each subscriber.
+ */
+final class Fanout {
+  private Fanout() {}
+
+  /** What one step at one rate measured. */
+  record Step(
+      String system,
+      int deliveriesPerSecond,
+      long expected,
+      long received,
+      double p50Ms,
+      double p99Ms,
+      double maxMs) {
+    long lost() {
+      return Math.max(0, expected - received);
+    }
+  }
+
+  static long micros() {
+    return System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+  }
+
+  // ---- pullroute
+
+  /** 10 topics × {@code perTopic} subscriber sessions on pullroute; returns what one rate did. */
+  static Step pullroute(
+      ServerUnderTest server,
+      List<List<String>> sessionsByTopic,
+      int deliveriesPerSecond,
+      int seconds,
+      boolean acknowledge)
+      throws Exception {
+    int topics = sessionsByTopic.size();
+    int perTopic = sessionsByTopic.getFirst().size();
+    Recorder latencies = new Recorder(3_600_000_000L, 3);
+    AtomicLong received = new AtomicLong();
+    AtomicBoolean running = new AtomicBoolean(true);
+    List<CompletableFuture<Void>> pollers = new ArrayList<>();
+    for (List<String> sessions : sessionsByTopic) {
+      for (String session : sessions) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        poll(server, session, acknowledge, running, latencies, received, done);
+        pollers.add(done);
+      }
+    }
+    long events =
+        publishOpenLoop(
+            deliveriesPerSecond / perTopic,
+            seconds,
+            topics,
+            (topic, sent) -> server.publish("topic-" + topic, sent));
+    drain(received, events * perTopic);
+    running.set(false);
+    CompletableFuture.allOf(pollers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+    var histogram = latencies.getIntervalHistogram();
+    return new Step(
+        acknowledge ? "pullroute-ack" : "pullroute",
+        deliveriesPerSecond,
+        events * perTopic,
+        received.get(),
+        histogram.getValueAtPercentile(50) / 1000.0,
+        histogram.getValueAtPercentile(99) / 1000.0,
+        histogram.getMaxValue() / 1000.0);
+  }
+
+  private static void poll(
+      ServerUnderTest server,
+      String session,
+      boolean acknowledge,
+      AtomicBoolean running,
+      Recorder latencies,
+      AtomicLong received,
+      CompletableFuture<Void> done) {
+    if (!running.get()) {
+      done.complete(null);
+      return;
+    }
+    server
+        .poll(session, 200)
+        .whenComplete(
+            (response, error) -> {
+              if (error != null || response.status() != 200) {
+                done.completeExceptionally(
+                    error != null ? error : new IllegalStateException("poll answered " + response));
+                return;
+              }
+              long now = micros();
+              JsonNode events = response.json().get("events");
+              List<Map<String, String>> acks = new ArrayList<>();
+              for (JsonNode event : events) {
+                try {
+                  JsonNode payload = Http.JSON.readTree(event.get("payload").asText());
+                  latencies.recordValue(
+                      Math.max(0, now - Long.parseLong(payload.get("sent").asText())));
+                } catch (Exception e) {
+                  done.completeExceptionally(e);
+                  return;
+                }
+                received.incrementAndGet();
+                acks.add(Map.of("eventId", event.get("eventId").asText()));
+              }
+              if (acknowledge && !acks.isEmpty()) {
+                server
+                    .http
+                    .send(
+                        "POST",
+                        "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/acknowledge",
+                        server.via(session),
+                        Map.of("events", acks))
+                    .whenComplete(
+                        (ack, ackError) ->
+                            poll(server, session, true, running, latencies, received, done));
+              } else {
+                poll(server, session, acknowledge, running, latencies, received, done);
+              }
+            });
+  }
+
+  // ---- CometD
+
+  static final class CometDClients implements AutoCloseable {
+    final HttpClient http = new HttpClient();
+    final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
+    final List<BayeuxClient> clients = new ArrayList<>();
+    final Recorder latencies = new Recorder(3_600_000_000L, 3);
+    final AtomicLong received = new AtomicLong();
+    BayeuxClient publisher;
+
+    CometDClients(String url, int topics, int perTopic) throws Exception {
+      http.setMaxConnectionsPerDestination(topics * perTopic * 2 + 16);
+      http.start();
+      for (int topic = 0; topic < topics; topic++) {
+        for (int i = 0; i < perTopic; i++) {
+          BayeuxClient client =
+              new BayeuxClient(url, scheduler, new JettyHttpClientTransport(Map.of(), http));
+          client.handshake();
+          if (!client.waitFor(30_000, BayeuxClient.State.CONNECTED)) {
+            throw new IllegalStateException("CometD client did not connect");
+          }
+          CompletableFuture<Boolean> subscribed = new CompletableFuture<>();
+          client
+              .getChannel("/topic/" + topic)
+              .subscribe(this::onMessage, message -> subscribed.complete(message.isSuccessful()));
+          subscribed.get(30, TimeUnit.SECONDS);
+          clients.add(client);
+        }
+      }
+      publisher = new BayeuxClient(url, scheduler, new JettyHttpClientTransport(Map.of(), http));
+      publisher.handshake();
+      publisher.waitFor(30_000, BayeuxClient.State.CONNECTED);
+    }
+
+    private void onMessage(ClientSessionChannel channel, Message message) {
+      Object data = message.getData();
+      if (data instanceof Map<?, ?> map && map.get("sent") instanceof String sent) {
+        latencies.recordValue(Math.max(0, micros() - Long.parseLong(sent)));
+        received.incrementAndGet();
+      }
+    }
+
+    Step step(int deliveriesPerSecond, int seconds, int topics, int perTopic) throws Exception {
+      latencies.reset();
+      received.set(0);
+      long events =
+          publishOpenLoop(
+              deliveriesPerSecond / perTopic,
+              seconds,
+              topics,
+              (topic, sent) -> {
+                CompletableFuture<Http.Response> published = new CompletableFuture<>();
+                String stamp = Long.toString(sent);
+                publisher
+                    .getChannel("/topic/" + topic)
+                    .publish(
+                        Map.of("sent", stamp, "pad", "x".repeat(Math.max(0, 30 - stamp.length()))),
+                        reply -> published.complete(new Http.Response(200, "")));
+                return published;
+              });
+      drain(received, events * perTopic);
+      var histogram = latencies.getIntervalHistogram();
+      return new Step(
+          "cometd",
+          deliveriesPerSecond,
+          events * perTopic,
+          received.get(),
+          histogram.getValueAtPercentile(50) / 1000.0,
+          histogram.getValueAtPercentile(99) / 1000.0,
+          histogram.getMaxValue() / 1000.0);
+    }
+
+    @Override
+    public void close() throws Exception {
+      for (BayeuxClient client : clients) {
+        client.disconnect();
+      }
+      publisher.disconnect();
+      scheduler.shutdownNow();
+      http.stop();
+    }
+  }
+
+  // ---- shared
+
+  interface Publish {
+    CompletableFuture<Http.Response> send(int topic, long sentMicros);
+  }
+
+  /**
+   * Sends {@code eventsPerSecond} events a second for {@code seconds}, round robin over the topics,
+   * on a fixed schedule: a slow answer does not delay the next send (open loop).
+   */
+  static long publishOpenLoop(int eventsPerSecond, int seconds, int topics, Publish publish)
+      throws Exception {
+    long total = (long) eventsPerSecond * seconds;
+    long intervalNanos = 1_000_000_000L / Math.max(1, eventsPerSecond);
+    long start = System.nanoTime();
+    List<CompletableFuture<Http.Response>> sent = new ArrayList<>();
+    for (long i = 0; i < total; i++) {
+      long due = start + i * intervalNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait); // the schedule of an open-loop load, not a test sleep
+      }
+      sent.add(publish.send((int) (i % topics), micros()));
+      if (i % Math.max(1, eventsPerSecond) == 0 && i > 0) {
+        Report.progress("sent %d of %d events", i, total);
+      }
+    }
+    for (CompletableFuture<Http.Response> answer : sent) {
+      answer.get(120, TimeUnit.SECONDS);
+    }
+    return total;
+  }
+
+  /** Waits (bounded) until {@code expected} deliveries arrived or nothing more comes. */
+  static void drain(AtomicLong received, long expected) throws InterruptedException {
+    long last = -1;
+    long stableSince = System.nanoTime();
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (received.get() < expected && System.nanoTime() < deadline) {
+      long now = received.get();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      } else if (System.nanoTime() - stableSince > 5_000_000_000L) {
+        return; // nothing for 5 s: what is missing is lost
+      }
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package io.pullroute.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * {@code fanout}: 1,000 streaming sessions, 10 topics × 100 subscribers, 50-byte events, at rising
+ * delivery rates; the same shape against a CometD 8 server and Java clients in the same run.
+ */
+final class FanoutBench {
+  static final int TOPICS = 10;
+  static final int PER_TOPIC = 100;
+
+  private FanoutBench() {}
+
+  static void run(boolean quick) throws Exception {
+    List<Integer> rates = quick ? List.of(10_000) : List.of(1_000, 10_000, 50_000, 100_000);
+    int seconds = quick ? 10 : 15;
+    List<Fanout.Step> steps = new ArrayList<>();
+    try (ServerUnderTest server = ServerUnderTest.start(null, "15s", TOPICS * PER_TOPIC * 2 + 64)) {
+      List<List<String>> sessions = sessions(server, TOPICS, PER_TOPIC, false);
+      Report.progress("pullroute: %d sessions subscribed", TOPICS * PER_TOPIC);
+      for (int rate : rates) {
+        Fanout.Step step = Fanout.pullroute(server, sessions, rate, seconds, false);
+        print(step);
+        steps.add(step);
+      }
+    }
+    try (Jvm cometd =
+            Jvm.start(
+                "2g",
+                CometDServerMain.class.getName(),
+                List.of(),
+                Pattern.compile("^cometd ready on (http://\\S+)$"));
+        Fanout.CometDClients clients = new Fanout.CometDClients(cometd.url(), TOPICS, PER_TOPIC)) {
+      Report.progress("CometD: %d clients subscribed", TOPICS * PER_TOPIC);
+      for (int rate : rates) {
+        Fanout.Step step = clients.step(rate, seconds, TOPICS, PER_TOPIC);
+        print(step);
+        steps.add(step);
+      }
+    }
+    Report report = new Report("fanout");
+    int shown = quick ? 10_000 : 10_000;
+    Fanout.Step ours = find(steps, "pullroute", shown);
+    Fanout.Step theirs = find(steps, "cometd", shown);
+    report
+        .put("rate", shown)
+        .put("sessions", TOPICS * PER_TOPIC)
+        .put("p50_ms", ours.p50Ms())
+        .put("p99_ms", ours.p99Ms())
+        .put("cometd_p50_ms", theirs.p50Ms())
+        .put("cometd_p99_ms", theirs.p99Ms())
+        .put("lost", ours.lost())
+        .put("cometd_lost", theirs.lost())
+        .put("top_rate", topRate(steps, "pullroute"))
+        .put("cometd_top_rate", topRate(steps, "cometd"))
+        .detail("steps", steps.stream().map(FanoutBench::row).toList());
+    report.finish(quick);
+  }
+
+  static List<List<String>> sessions(
+      ServerUnderTest server, int topics, int perTopic, boolean acknowledge) {
+    List<List<String>> sessions = new ArrayList<>();
+    for (int topic = 0; topic < topics; topic++) {
+      List<String> ofTopic = new ArrayList<>();
+      for (int i = 0; i < perTopic; i++) {
+        ofTopic.add(server.session(acknowledge, "topic-" + topic));
+      }
+      sessions.add(ofTopic);
+    }
+    return sessions;
+  }
+
+  static void print(Fanout.Step step) {
+    Report.progress(
+        "%s at %d deliveries/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d delivered",
+        step.system(),
+        step.deliveriesPerSecond(),
+        step.p50Ms(),
+        step.p99Ms(),
+        step.maxMs(),
+        step.received(),
+        step.expected());
+  }
+
+  static Map<String, Object> row(Fanout.Step step) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("system", step.system());
+    row.put("rate", step.deliveriesPerSecond());
+    row.put("p50_ms", step.p50Ms());
+    row.put("p99_ms", step.p99Ms());
+    row.put("max_ms", step.maxMs());
+    row.put("expected", step.expected());
+    row.put("received", step.received());
+    row.put("lost", step.lost());
+    return row;
+  }
+
+  private static Fanout.Step find(List<Fanout.Step> steps, String system, int rate) {
+    return steps.stream()
+        .filter(step -> step.system().equals(system) && step.deliveriesPerSecond() == rate)
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /** The highest rate at which nothing was lost and p99 stayed within a second. */
+  private static int topRate(List<Fanout.Step> steps, String system) {
+    return steps.stream()
+        .filter(step -> step.system().equals(system))
+        .filter(step -> step.lost() == 0 && step.p99Ms() <= 1000)
+        .mapToInt(Fanout.Step::deliveriesPerSecond)
+        .max()
+        .orElse(0);
+  }
+}
