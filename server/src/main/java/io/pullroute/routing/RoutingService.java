@@ -294,7 +294,8 @@ public final class RoutingService {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 Conversation left = locked.leave(agent.id());
                 AgentState state = tx.lockAgentState(principal.orgId(), agent.id());
-                boolean wasHeld = tx.pulledBy(id) != null;
+                String holder = tx.pulledBy(id);
+                boolean wasHeld = holder != null;
                 tx.removeParticipant(id, agent.id());
                 tx.saveState(left);
                 if (wasHeld) {
@@ -319,10 +320,28 @@ public final class RoutingService {
                         tx.now(),
                         null));
                 events.addAll(afterWork(tx, state, left));
+                if (wasHeld) {
+                  events.addAll(released.of(holder, locked, left, tx.nextReferenceId()));
+                }
                 return Outcome.of(left, events);
               });
         },
         agent.id());
+  }
+
+  /**
+   * Events for a request leaving an agent's own workbin other than by a workbin operation (its
+   * agent left it: back to its list; or it was closed), in the same transaction.
+   */
+  public interface Released {
+    List<EventDraft> of(String holder, Conversation before, Conversation after, long referenceId);
+  }
+
+  private volatile Released released = (holder, before, after, referenceId) -> List.of();
+
+  /** Who adds the workbin notifications of a request leaving an agent's own workbin. */
+  public void onReleased(Released hook) {
+    this.released = hook;
   }
 
   /** Events a caller adds to a pull or an add, in the same transaction (the workbin API's). */
@@ -549,6 +568,7 @@ public final class RoutingService {
             tx -> {
               Conversation locked = lock(tx, orgId, id);
               Conversation closed = locked.close(tx.now(), by);
+              String holder = tx.pulledBy(id);
               locked.participants().forEach(participant -> leaving.add(participant.userId()));
               List<Participant> departing =
                   locked.participants().stream()
@@ -577,6 +597,9 @@ public final class RoutingService {
                         Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
                 events.add(RoutingEvents.interactionClear(participant.userId(), closed));
                 events.addAll(afterWork(tx, states.get(i), closed));
+              }
+              if (holder != null) {
+                events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
               }
               return Outcome.of(closed, events);
             });

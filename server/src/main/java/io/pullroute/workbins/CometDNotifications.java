@@ -52,6 +52,8 @@ public final class CometDNotifications implements AutoCloseable {
    */
   public void install(Server server) {
     ServletContextHandler context = new ServletContextHandler(PATH);
+    // Messages sent to the endpoint URL itself (without a trailing /handshake …) are CometD's too.
+    context.setAllowNullPathInContext(true);
     // Upgrades to WebSocket happen in this handler, before the servlet would see the request.
     context.insertHandler(WebSocketUpgradeHandler.from(server, context));
     bayeux.setOption("cometdURLMapping", "/*");

@@ -31,6 +31,29 @@ public final class WorkbinService {
   public WorkbinService(RoutingService routing, AdminRepository admin) {
     this.routing = routing;
     this.admin = admin;
+    routing.onReleased(this::released);
+  }
+
+  /**
+   * A request left an agent's own workbin without a workbin operation: ItemRemoved there, and
+   * ItemAdded to its group's workbin when it went back on a group-owned list.
+   */
+  private List<io.pullroute.events.EventDraft> released(
+      String holder, Conversation before, Conversation after, long referenceId) {
+    Media media = mediaOfChannel(after.orgId(), after.channelId());
+    Workbin own = new Workbin(holder, "workbin of " + holder, Workbin.Type.Agent, null);
+    List<io.pullroute.events.EventDraft> events = new ArrayList<>();
+    events.add(WorkbinEvents.itemChange("ItemRemoved", own, before, media, referenceId));
+    if (after.state().isOpen()) {
+      admin
+          .findList(after.orgId(), after.listId())
+          .flatMap(this::group)
+          .ifPresent(
+              workbin ->
+                  events.add(
+                      WorkbinEvents.itemChange("ItemAdded", workbin, after, media, referenceId)));
+    }
+    return events;
   }
 
   /** The caller's own workbin and the workbins of its groups. */
