@@ -247,7 +247,9 @@ class RoutingApiTest {
         .isEqualTo("ACTIVE");
     assertThat(EventsSeen.payload(onJoin.get(1)).at("/payload/entityId").asText())
         .isEqualTo(org.id("a1"));
-    assertThat(onJoin.get(1).audience()).containsExactly(Audience.conversation(id));
+    // The joining agent is addressed too: a poll it has parked listens without this conversation.
+    assertThat(onJoin.get(1).audience())
+        .containsExactlyInAnyOrder(Audience.conversation(id), Audience.user(org.id("a1")));
     assertThat(onJoin.get(4).audience()).containsExactly(Audience.user(org.id("a1")));
 
     long again = EventsSeen.mark(server.server());
