@@ -155,7 +155,8 @@ final class Fanout {
       for (int topic = 0; topic < topics; topic++) {
         for (int i = 0; i < perTopic; i++) {
           BayeuxClient client =
-              new BayeuxClient(url, scheduler, new JettyHttpClientTransport(Map.of(), http));
+              new BayeuxClient(
+                  url, scheduler, new JettyHttpClientTransport(new java.util.HashMap<>(), http));
           client.handshake();
           if (!client.waitFor(30_000, BayeuxClient.State.CONNECTED)) {
             throw new IllegalStateException("CometD client did not connect");
@@ -168,7 +169,9 @@ final class Fanout {
           clients.add(client);
         }
       }
-      publisher = new BayeuxClient(url, scheduler, new JettyHttpClientTransport(Map.of(), http));
+      publisher =
+          new BayeuxClient(
+              url, scheduler, new JettyHttpClientTransport(new java.util.HashMap<>(), http));
       publisher.handshake();
       publisher.waitFor(30_000, BayeuxClient.State.CONNECTED);
     }
