@@ -68,6 +68,10 @@ public final class HttpServer implements AutoCloseable {
               javalinConfig.concurrency.useVirtualThreads = true;
               javalinConfig.http.maxRequestSize = Config.MAX_BODY_BYTES;
               javalinConfig.http.asyncTimeout = 0;
+              // Small JSON answers: neither compression nor ETags pay for their cost per request.
+              javalinConfig.http.generateEtags = false;
+              javalinConfig.http.compressionStrategy =
+                  io.javalin.compression.CompressionStrategy.NONE;
               javalinConfig.jsonMapper(new JavalinJackson(Json.MAPPER, true));
               javalinConfig.jetty.host = config.host();
               javalinConfig.jetty.port = config.port();
