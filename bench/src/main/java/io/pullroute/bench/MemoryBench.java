@@ -42,7 +42,7 @@ final class MemoryBench {
         polls.add(server.poll(session, 1));
       }
       // Parked when the hub counts them; a fresh session's poll then shows nothing slows down.
-      String probe = server.session(false, null);
+      String probe = server.session(false, "probe");
       long probeStarted = System.nanoTime();
       waitParked(server, parked);
       Report.progress("%d polls parked", parked);
