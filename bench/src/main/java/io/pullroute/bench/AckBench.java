@@ -21,7 +21,7 @@ final class AckBench {
         for (String session : sessions) {
           server.http.call(
               "DELETE",
-              "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/session",
+              "/via/v3/organizations/" + server.org + "/streaming/session",
               server.via(session),
               null);
         }

@@ -128,7 +128,7 @@ final class ClaimBench {
                 "/tokenservice/oauth2/access_token",
                 Map.of(),
                 "grant_type=password&org_id="
-                    + ServerUnderTest.ORG
+                    + server.org
                     + "&username=agent"
                     + i
                     + "&password=bench-pw"));

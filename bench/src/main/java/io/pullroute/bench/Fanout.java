@@ -127,7 +127,7 @@ final class Fanout {
                     .http
                     .send(
                         "POST",
-                        "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/acknowledge",
+                        "/via/v3/organizations/" + server.org + "/streaming/acknowledge",
                         server.via(session),
                         Map.of("events", acks))
                     .whenComplete(

@@ -57,7 +57,7 @@ final class IntakeBench {
         String session = server.session(false, null);
         server.http.call(
             "POST",
-            "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/subscriptions",
+            "/via/v3/organizations/" + server.org + "/streaming/subscriptions",
             server.via(session),
             Map.of(
                 "filterCriteria",

@@ -21,7 +21,7 @@ final class MemoryBench {
         creating.add(
             server.http.send(
                 "POST",
-                "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/session",
+                "/via/v3/organizations/" + server.org + "/streaming/session",
                 server.via(null),
                 java.util.Map.of("inactivityDelay", 600)));
         if (creating.size() == 500) {
@@ -53,7 +53,7 @@ final class MemoryBench {
       long asked = System.nanoTime();
       server.http.call(
           "GET",
-          "/via/v3/organizations/" + ServerUnderTest.ORG + "/streaming/events",
+          "/via/v3/organizations/" + server.org + "/streaming/events",
           server.via(probe),
           null);
       probeMillis = (System.nanoTime() - asked) / 1_000_000;

@@ -14,15 +14,18 @@ import java.util.regex.Pattern;
  */
 final class ServerUnderTest implements AutoCloseable {
   private static final Pattern READY = Pattern.compile("^pullroute ready on (http://\\S+)$");
-  static final String ORG = "bench";
+
+  /** A fresh organization per server: a PostgreSQL store outlives a run. */
+  final String org;
 
   final Jvm jvm;
   final Http http;
   final String apiKey;
   final String adminToken;
 
-  private ServerUnderTest(Jvm jvm, Http http, String apiKey, String adminToken) {
+  private ServerUnderTest(Jvm jvm, Http http, String org, String apiKey, String adminToken) {
     this.jvm = jvm;
+    this.org = org;
     this.http = http;
     this.apiKey = apiKey;
     this.adminToken = adminToken;
@@ -60,12 +63,13 @@ final class ServerUnderTest implements AutoCloseable {
                 Map.of(),
                 "grant_type=client_credentials&client_id=operator&client_secret=bench-operator")
             .json();
+    String orgId = "bench-" + Long.toHexString(System.nanoTime() & 0xffffffL);
     JsonNode org =
         http.call(
                 "POST",
                 "/api/v1/organizations",
                 Map.of("Authorization", "Bearer " + operator.get("access_token").asText()),
-                Map.of("orgId", ORG))
+                Map.of("orgId", orgId))
             .json();
     JsonNode admin =
         http.call(
@@ -78,7 +82,7 @@ final class ServerUnderTest implements AutoCloseable {
                     + org.at("/adminClient/clientSecret").asText())
             .json();
     return new ServerUnderTest(
-        jvm, http, org.get("apiKey").asText(), admin.get("access_token").asText());
+        jvm, http, orgId, org.get("apiKey").asText(), admin.get("access_token").asText());
   }
 
   Map<String, String> admin() {
@@ -99,7 +103,7 @@ final class ServerUnderTest implements AutoCloseable {
     String session =
         http.call(
                 "POST",
-                "/via/v3/organizations/" + ORG + "/streaming/session",
+                "/via/v3/organizations/" + org + "/streaming/session",
                 via(null),
                 Map.of("inactivityDelay", 600, "requireAcknowledgement", acknowledge))
             .json()
@@ -109,7 +113,7 @@ final class ServerUnderTest implements AutoCloseable {
       var answer =
           http.call(
               "POST",
-              "/via/v3/organizations/" + ORG + "/streaming/subscriptions",
+              "/via/v3/organizations/" + org + "/streaming/subscriptions",
               via(session),
               Map.of(
                   "filterCriteria",
@@ -128,7 +132,7 @@ final class ServerUnderTest implements AutoCloseable {
   CompletableFuture<Http.Response> poll(String session, int maxEvents) {
     return http.send(
         "GET",
-        "/via/v3/organizations/" + ORG + "/streaming/events?maxEvents=" + maxEvents,
+        "/via/v3/organizations/" + org + "/streaming/events?maxEvents=" + maxEvents,
         via(session),
         null);
   }
