@@ -1,5 +1,7 @@
 package io.pullroute.admin;
 
+import static io.pullroute.store.Rows.instant;
+
 import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Outbox;
@@ -7,7 +9,6 @@ import io.pullroute.store.StoreErrors;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -791,10 +792,5 @@ public final class JdbiAdminRepository implements AdminRepository {
       }
       throw e;
     }
-  }
-
-  private static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-    return value == null ? null : value.toInstant();
   }
 }

@@ -1,9 +1,9 @@
 package io.pullroute.events;
 
+import io.pullroute.store.Rows;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -135,6 +135,6 @@ public final class JdbiEventLog implements EventLog {
         audience.isEmpty() ? Set.of() : Set.of(audience.split(" ")),
         rs.getString("correlation_id"),
         rs.getString("payload"),
-        rs.getObject("created_at", OffsetDateTime.class).toInstant());
+        Rows.instant(rs, "created_at"));
   }
 }

@@ -1,5 +1,7 @@
 package io.pullroute.routing;
 
+import static io.pullroute.store.Rows.instant;
+
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
@@ -8,7 +10,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -382,11 +383,6 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                     rs.getString("reason_code"),
                     instant(rs, "updated_at")))
         .findOne();
-  }
-
-  static Instant instant(ResultSet rs, String column) throws SQLException {
-    OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
-    return value == null ? null : value.toInstant();
   }
 
   // ---- the transaction
