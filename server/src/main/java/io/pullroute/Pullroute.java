@@ -217,10 +217,6 @@ public final class Pullroute implements AutoCloseable {
     return timers;
   }
 
-  public CometDNotifications notifications() {
-    return notifications;
-  }
-
   public StreamingService streaming() {
     return streaming;
   }

@@ -271,7 +271,7 @@ final class Fanout {
       } else if (System.nanoTime() - stableSince > 5_000_000_000L) {
         return; // nothing for 5 s: what is missing is lost
       }
-      TimeUnit.MILLISECONDS.sleep(50);
+      TimeUnit.MILLISECONDS.sleep(50); // watching a counter fed by other threads; a benchmark
     }
   }
 }

@@ -109,16 +109,6 @@ public final class CometDNotifications implements AutoCloseable {
     }
   }
 
-  /** Whether {@code userId} has a session subscribed to the workbin channel; for tests. */
-  public boolean listening(String userId) {
-    return sessionsByUser.getOrDefault(userId, Set.of()).stream()
-        .anyMatch(
-            session ->
-                session.getSubscriptions().stream()
-                    .map(ServerChannel::getId)
-                    .anyMatch(CHANNEL::equals));
-  }
-
   /** Handshakes need a valid token; clients may subscribe to the workbin channel, not publish. */
   private final class TokenPolicy implements SecurityPolicy {
     @Override
