@@ -26,11 +26,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * has not seen taken.
  */
 final class ClaimBench {
+  /** Requests claimed in an untimed round before the measured one, on both sides. */
+  private static final int WARM_UP = 600;
+
   private ClaimBench() {}
 
   static void run(boolean quick, String pgUrl) throws Exception {
     List<Integer> agentCounts = quick ? List.of(50) : List.of(50, 200, 500);
-    int requests = quick ? 600 : 2000;
+    int requests = quick ? 2000 : 3000;
     Report report = new Report("claim");
     Map<String, Object> series = new LinkedHashMap<>();
     List<String> stores = new ArrayList<>(List.of("h2"));
@@ -137,60 +140,16 @@ final class ClaimBench {
       for (CompletableFuture<Http.Response> token : tokens) {
         agentTokens.add(token.get().json().get("access_token").asText());
       }
-      List<String> conversations = new ArrayList<>();
-      for (int i = 0; i < requests; i++) {
-        conversations.add(
-            http.call(
-                    "POST",
-                    "/api/v1/channels/" + channel + "/conversations",
-                    admin,
-                    Map.of("customer", Map.of("firstName", "c" + i)))
-                .json()
-                .get("id")
-                .asText());
-      }
+      List<String> warmUp = create(server, channel, WARM_UP);
+      List<String> conversations = create(server, channel, requests);
       Report.progress("pullroute: %d agents, %d requests waiting", agents, requests);
       String path = "/api/v2/me/workbins/" + list + "?agentGroup=Claimers";
-      Map<String, Boolean> taken = new ConcurrentHashMap<>();
-      AtomicLong wins = new AtomicLong();
+      // An untimed round first, so both sides are measured warmed up (JIT, pools, caches).
+      walk(http, path, agentTokens, warmUp);
       long started = System.nanoTime();
-      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-        List<Future<?>> running = new ArrayList<>();
-        for (int a = 0; a < agents; a++) {
-          String token = agentTokens.get(a);
-          List<String> order = new ArrayList<>(conversations);
-          Collections.shuffle(order, new Random(a));
-          running.add(
-              pool.submit(
-                  () -> {
-                    for (String id : order) {
-                      if (taken.containsKey(id)) {
-                        continue;
-                      }
-                      Http.Response answer =
-                          http.call(
-                              "POST",
-                              path,
-                              Map.of("Authorization", "Bearer " + token),
-                              Map.of("operationName", "PullChat", "id", id));
-                      if (answer.status() == 200) {
-                        wins.incrementAndGet();
-                        taken.put(id, true);
-                      } else if (answer.status() == 409) {
-                        taken.put(id, true);
-                      } else {
-                        throw new IllegalStateException("pull answered " + answer);
-                      }
-                    }
-                    return null;
-                  }));
-        }
-        for (Future<?> agent : running) {
-          agent.get();
-        }
-      }
+      long wins = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
-      long doubleClaims = wins.get() - requests;
+      long doubleClaims = wins - requests;
       // Every request has exactly one participant, read back from the server.
       for (String id : conversations) {
         JsonNode read = http.call("GET", "/api/v1/conversations/" + id, admin, null).json();
@@ -200,6 +159,66 @@ final class ClaimBench {
       }
       return new Result(requests / elapsed, Math.max(0, doubleClaims));
     }
+  }
+
+  /** Requests created on {@code channel}, each waiting on its list. */
+  private static List<String> create(ServerUnderTest server, String channel, int count) {
+    List<CompletableFuture<Http.Response>> created = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      created.add(
+          server.http.send(
+              "POST",
+              "/api/v1/channels/" + channel + "/conversations",
+              server.admin(),
+              Map.of("customer", Map.of("firstName", "c" + i))));
+    }
+    return created.stream().map(answer -> answer.join().json().get("id").asText()).toList();
+  }
+
+  /**
+   * Every agent walks {@code conversations} in its own random order, pulling each one it has not
+   * seen taken; answers how many pulls won.
+   */
+  private static long walk(Http http, String path, List<String> tokens, List<String> conversations)
+      throws Exception {
+    Map<String, Boolean> taken = new ConcurrentHashMap<>();
+    AtomicLong wins = new AtomicLong();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> running = new ArrayList<>();
+      for (int a = 0; a < tokens.size(); a++) {
+        String token = tokens.get(a);
+        List<String> order = new ArrayList<>(conversations);
+        Collections.shuffle(order, new Random(a));
+        running.add(
+            pool.submit(
+                () -> {
+                  for (String id : order) {
+                    if (taken.containsKey(id)) {
+                      continue;
+                    }
+                    Http.Response answer =
+                        http.call(
+                            "POST",
+                            path,
+                            Map.of("Authorization", "Bearer " + token),
+                            Map.of("operationName", "PullChat", "id", id));
+                    if (answer.status() == 200) {
+                      wins.incrementAndGet();
+                      taken.put(id, true);
+                    } else if (answer.status() == 409) {
+                      taken.put(id, true);
+                    } else {
+                      throw new IllegalStateException("pull answered " + answer);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> agent : running) {
+        agent.get();
+      }
+    }
+    return wins.get();
   }
 
   /** The same walk as one conditional UPDATE per attempt, over JDBC, one connection per agent. */
@@ -220,55 +239,62 @@ final class ClaimBench {
       }
       try (PreparedStatement insert =
           setup.prepareStatement("INSERT INTO " + table + " (id) VALUES (?)")) {
-        for (int i = 0; i < requests; i++) {
+        for (int i = 0; i < WARM_UP + requests; i++) {
           insert.setInt(1, i);
           insert.addBatch();
         }
         insert.executeBatch();
       }
-      Map<Integer, Boolean> taken = new ConcurrentHashMap<>();
+      rawWalk(url, table, agents, 0, WARM_UP);
       long started = System.nanoTime();
-      try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
-        List<Future<?>> running = new ArrayList<>();
-        for (int a = 0; a < agents; a++) {
-          int agent = a;
-          running.add(
-              pool.submit(
-                  () -> {
-                    List<Integer> order = new ArrayList<>();
-                    for (int i = 0; i < requests; i++) {
-                      order.add(i);
-                    }
-                    Collections.shuffle(order, new Random(agent));
-                    try (Connection connection = DriverManager.getConnection(url);
-                        PreparedStatement claim =
-                            connection.prepareStatement(
-                                "UPDATE "
-                                    + table
-                                    + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")) {
-                      for (int id : order) {
-                        if (taken.containsKey(id)) {
-                          continue;
-                        }
-                        claim.setInt(1, agent);
-                        claim.setLong(2, System.nanoTime());
-                        claim.setInt(3, id);
-                        claim.executeUpdate();
-                        taken.put(id, true);
-                      }
-                    }
-                    return null;
-                  }));
-        }
-        for (Future<?> agent : running) {
-          agent.get();
-        }
-      }
+      rawWalk(url, table, agents, WARM_UP, requests);
       double elapsed = (System.nanoTime() - started) / 1e9;
       try (Statement statement = setup.createStatement()) {
         statement.execute("DROP TABLE " + table);
       }
       return requests / elapsed;
+    }
+  }
+
+  /** Rows {@code first} … {@code first + count - 1}, walked like {@link #walk}. */
+  private static void rawWalk(String url, String table, int agents, int first, int count)
+      throws Exception {
+    Map<Integer, Boolean> taken = new ConcurrentHashMap<>();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> running = new ArrayList<>();
+      for (int a = 0; a < agents; a++) {
+        int agent = a;
+        running.add(
+            pool.submit(
+                () -> {
+                  List<Integer> order = new ArrayList<>();
+                  for (int i = first; i < first + count; i++) {
+                    order.add(i);
+                  }
+                  Collections.shuffle(order, new Random(agent));
+                  try (Connection connection = DriverManager.getConnection(url);
+                      PreparedStatement claim =
+                          connection.prepareStatement(
+                              "UPDATE "
+                                  + table
+                                  + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")) {
+                    for (int id : order) {
+                      if (taken.containsKey(id)) {
+                        continue;
+                      }
+                      claim.setInt(1, agent);
+                      claim.setLong(2, System.nanoTime());
+                      claim.setInt(3, id);
+                      claim.executeUpdate();
+                      taken.put(id, true);
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> agent : running) {
+        agent.get();
+      }
     }
   }
 }

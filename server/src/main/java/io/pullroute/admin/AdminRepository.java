@@ -68,6 +68,12 @@ public interface AdminRepository {
 
   Optional<WorkList> findList(String orgId, String id);
 
+  /**
+   * A list without its counts (they are all 0): for checks and routing, which need only what the
+   * list is, not a count of the requests on it.
+   */
+  Optional<WorkList> findListDefinition(String orgId, String id);
+
   Optional<WorkList> findListByName(String orgId, String name);
 
   List<WorkList> lists(String orgId);

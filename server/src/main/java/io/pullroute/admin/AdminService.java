@@ -259,7 +259,7 @@ public final class AdminService {
 
   private void checkList(Channel channel) {
     if (channel.listId() != null
-        && repository.findList(channel.orgId(), channel.listId()).isEmpty()) {
+        && repository.findListDefinition(channel.orgId(), channel.listId()).isEmpty()) {
       throw new InvalidInput("listId", "listId: no list with id '" + channel.listId() + "'");
     }
   }

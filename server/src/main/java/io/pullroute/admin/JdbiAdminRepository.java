@@ -555,20 +555,26 @@ public final class JdbiAdminRepository implements AdminRepository {
 
   @Override
   public Optional<WorkList> findList(String orgId, String id) {
-    return listsWhere(orgId, "l.id = :key", id).stream().findFirst();
+    return listsWhere(orgId, "l.id = :key", id, true).stream().findFirst();
+  }
+
+  @Override
+  public Optional<WorkList> findListDefinition(String orgId, String id) {
+    return listsWhere(orgId, "l.id = :key", id, false).stream().findFirst();
   }
 
   @Override
   public Optional<WorkList> findListByName(String orgId, String name) {
-    return listsWhere(orgId, "l.name = :key", name).stream().findFirst();
+    return listsWhere(orgId, "l.name = :key", name, true).stream().findFirst();
   }
 
   @Override
   public List<WorkList> lists(String orgId) {
-    return listsWhere(orgId, "1 = 1", null);
+    return listsWhere(orgId, "1 = 1", null, true);
   }
 
-  private List<WorkList> listsWhere(String orgId, String condition, String key) {
+  /** Lists matching {@code condition}; with {@code counted}, their open requests per state. */
+  private List<WorkList> listsWhere(String orgId, String condition, String key, boolean counted) {
     return jdbi.withHandle(
         handle -> {
           var query =
@@ -591,7 +597,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                           })
                   .list();
           Map<String, Map<String, Integer>> counts = new HashMap<>();
-          if (!rows.isEmpty()) {
+          if (counted && !rows.isEmpty()) {
             handle
                 .createQuery(
                     "SELECT list_id, state, COUNT(*) AS n FROM conversation"

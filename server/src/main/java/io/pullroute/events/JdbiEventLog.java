@@ -1,6 +1,7 @@
 package io.pullroute.events;
 
 import io.pullroute.store.Rows;
+import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -27,13 +28,15 @@ public final class JdbiEventLog implements EventLog {
    * before commit: it takes the row lock of {@code event_sequence}, which every appender needs, and
    * holds it until the transaction ends. So a transaction that commits later always gets higher
    * sequence numbers, a reader that tails {@code seq > cursor} never skips an event that commits
-   * late, and a rollback leaves no gap.
+   * late, and a rollback leaves no gap. This process's appenders queue for the row in {@link
+   * Turns#sequence} first.
    */
   public static List<Event> append(
       Handle handle, Instant now, String orgId, String correlationId, List<EventDraft> drafts) {
     if (drafts.isEmpty()) {
       return List.of();
     }
+    Turns.sequence(handle);
     int count = drafts.size();
     long nowMillis = now.toEpochMilli();
     int updated =

@@ -6,6 +6,7 @@ import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.store.StoreErrors;
+import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -447,6 +448,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public Optional<Conversation> lockConversation(String orgId, String id) {
+      Turns.row(handle, id);
       return find(handle, orgId, id, true);
     }
 

@@ -68,7 +68,10 @@ public interface RoutingRepository {
         Instant remindAt,
         Instant inactivityDeadline);
 
-    /** Reads and locks a request until the transaction ends. */
+    /**
+     * Reads and locks a request until the transaction ends. Call it before any other lock of the
+     * transaction: it first queues in this process (see {@link io.pullroute.store.Turns}).
+     */
     Optional<Conversation> lockConversation(String orgId, String id);
 
     void saveState(Conversation conversation);

@@ -82,7 +82,7 @@ public final class RoutingService {
     }
     WorkList list =
         admin
-            .findList(orgId, channel.listId())
+            .findListDefinition(orgId, channel.listId())
             .orElseThrow(() -> new IllegalStateException("PULL channel without its list"));
     if (intake.idempotencyKey() != null) {
       Optional<Conversation> earlier =
@@ -942,7 +942,7 @@ public final class RoutingService {
   }
 
   private WorkList list(String orgId, String listId) {
-    return admin.findList(orgId, listId).orElseThrow(() -> new NotFound("list", listId));
+    return admin.findListDefinition(orgId, listId).orElseThrow(() -> new NotFound("list", listId));
   }
 
   /** The users subscribed to a list. */
@@ -962,7 +962,7 @@ public final class RoutingService {
   /** Whether {@code principal} may work on the list {@code listId} of its organization. */
   public boolean mayWorkOn(Principal principal, String listId) {
     return admin
-        .findList(principal.orgId(), listId)
+        .findListDefinition(principal.orgId(), listId)
         .map(list -> mayWorkOn(principal, list))
         .orElse(false);
   }

@@ -46,7 +46,7 @@ public final class WorkbinService {
     events.add(WorkbinEvents.itemChange("ItemRemoved", own, before, media, referenceId));
     if (after.state().isOpen()) {
       admin
-          .findList(after.orgId(), after.listId())
+          .findListDefinition(after.orgId(), after.listId())
           .flatMap(this::group)
           .ifPresent(
               workbin ->
@@ -88,7 +88,9 @@ public final class WorkbinService {
       return own(user);
     }
     WorkList list =
-        admin.findList(principal.orgId(), id).orElseThrow(() -> new NotFound("workbin", id));
+        admin
+            .findListDefinition(principal.orgId(), id)
+            .orElseThrow(() -> new NotFound("workbin", id));
     Workbin workbin = group(list).orElseThrow(() -> new NotFound("workbin", id));
     String given = workbin.type() == Workbin.Type.AgentGroup ? agentGroup : placeGroup;
     String parameter = workbin.type() == Workbin.Type.AgentGroup ? "agentGroup" : "placeGroup";

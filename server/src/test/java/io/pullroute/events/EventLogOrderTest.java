@@ -173,41 +173,59 @@ class EventLogOrderTest {
   @EnumSource(StoreKind.class)
   void an_append_waits_for_an_uncommitted_one_so_a_reader_never_sees_the_later_seq_first(
       StoreKind store) throws Exception {
-    try (Database database = TestStores.fresh(store).open()) {
-      Jdbi jdbi = database.jdbi();
-      JdbiEventLog log = new JdbiEventLog(jdbi);
-      ExecutorService pool = Executors.newSingleThreadExecutor();
-      try (Handle first = jdbi.open()) {
-        first.begin();
-        List<Event> firstEvents =
-            JdbiEventLog.append(first, Instant.now(), ORG, null, List.of(draft("first", true)));
-        assertThat(firstEvents).extracting(Event::seq).containsExactly(1L);
+    TestStores.Location location = TestStores.fresh(store);
+    try (Database database = location.open();
+        Database otherNode = location.open()) {
+      // Within a process the second appender queues for its turn; from another process (a second
+      // pool on the same store) it waits on the store's row lock. Either way it waits.
+      appendsInCommitOrder(store, database.jdbi(), database.jdbi(), false);
+      appendsInCommitOrder(store, database.jdbi(), otherNode.jdbi(), true);
+    }
+  }
 
-        CompletableFuture<String> secondSession = new CompletableFuture<>();
-        Future<List<Event>> second =
-            pool.submit(
-                () ->
-                    jdbi.inTransaction(
-                        h -> {
-                          secondSession.complete(sessionId(store, h));
-                          return JdbiEventLog.append(
-                              h, Instant.now(), ORG, null, List.of(draft("second", true)));
-                        }));
-        String session = secondSession.get(10, TimeUnit.SECONDS);
-        // The second appender is parked on the first one's lock, not done and not visible.
+  private static void appendsInCommitOrder(
+      StoreKind store, Jdbi jdbi, Jdbi secondJdbi, boolean blockedInStore) throws Exception {
+    JdbiEventLog log = new JdbiEventLog(jdbi);
+    long before = log.lastSeq();
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Handle first = jdbi.open()) {
+      first.begin();
+      List<Event> firstEvents =
+          JdbiEventLog.append(first, Instant.now(), ORG, null, List.of(draft("first", true)));
+      assertThat(firstEvents).extracting(Event::seq).containsExactly(before + 1);
+
+      CompletableFuture<String> secondSession = new CompletableFuture<>();
+      CompletableFuture<Thread> secondThread = new CompletableFuture<>();
+      Future<List<Event>> second =
+          pool.submit(
+              () ->
+                  secondJdbi.inTransaction(
+                      h -> {
+                        secondThread.complete(Thread.currentThread());
+                        secondSession.complete(sessionId(store, h));
+                        return JdbiEventLog.append(
+                            h, Instant.now(), ORG, null, List.of(draft("second", true)));
+                      }));
+      String session = secondSession.get(10, TimeUnit.SECONDS);
+      Thread thread = secondThread.get(10, TimeUnit.SECONDS);
+      if (blockedInStore) {
         await().atMost(Duration.ofSeconds(10)).until(() -> isBlocked(jdbi, store, session));
-        assertThat(second.isDone()).isFalse();
-        assertThat(log.after(0, 10)).isEmpty();
-
-        first.commit();
-        List<Event> secondEvents = second.get(10, TimeUnit.SECONDS);
-        assertThat(secondEvents).extracting(Event::seq).containsExactly(2L);
-        assertThat(log.after(0, 10))
-            .extracting(e -> marker(e.payload()))
-            .containsExactly("first", "second");
-      } finally {
-        pool.shutdownNow();
+      } else {
+        await()
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> thread.getState() == Thread.State.TIMED_WAITING);
       }
+      assertThat(second.isDone()).isFalse();
+      assertThat(log.after(before, 10)).isEmpty();
+
+      first.commit();
+      List<Event> secondEvents = second.get(10, TimeUnit.SECONDS);
+      assertThat(secondEvents).extracting(Event::seq).containsExactly(before + 2);
+      assertThat(log.after(before, 10))
+          .extracting(e -> marker(e.payload()))
+          .containsExactly("first", "second");
+    } finally {
+      pool.shutdownNow();
     }
   }
 
