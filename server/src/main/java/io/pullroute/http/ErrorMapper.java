@@ -64,30 +64,50 @@ public final class ErrorMapper {
         404, "path", "notFound", "no route for " + ctx.method().name() + " " + ctx.path());
   }
 
+  /** What a failure answers: status, extra headers and the JSON body. */
+  record Answer(int status, Map<String, String> headers, Object body) {}
+
   static void handle(PullrouteException failure, Context ctx) {
+    Answer answer = describe(failure);
+    answer.headers().forEach(ctx::header);
+    ctx.status(answer.status()).json(answer.body());
+  }
+
+  /** The answer to {@code failure}; anything not a {@link PullrouteException} is a logged 500. */
+  static Answer describe(Throwable failure) {
     if (failure instanceof OAuthError oauth) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("error", oauth.error());
       body.put("error_description", oauth.getMessage());
+      Map<String, String> headers = new LinkedHashMap<>();
       if (oauth.status() == 401) {
-        ctx.header("WWW-Authenticate", "Basic realm=\"pullroute\"");
+        headers.put("WWW-Authenticate", "Basic realm=\"pullroute\"");
       }
-      ctx.header("Cache-Control", "no-store");
-      ctx.status(oauth.status()).json(body);
-      return;
+      headers.put("Cache-Control", "no-store");
+      return new Answer(oauth.status(), headers, body);
     }
-    if (failure instanceof RateLimited limited) {
-      ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
+    if (!(failure instanceof PullrouteException known)) {
+      LOG.error("unhandled failure", failure);
+      ErrorResponse body =
+          ErrorResponse.of(500, "server", "internalError", "internal server error");
+      return new Answer(500, Map.of(), body);
     }
-    if (failure instanceof Unauthenticated) {
-      ctx.header("WWW-Authenticate", "Bearer realm=\"pullroute\"");
+    Map<String, String> headers = new LinkedHashMap<>();
+    if (known instanceof RateLimited limited) {
+      headers.put("Retry-After", Long.toString(limited.retryAfterSeconds()));
     }
-    Integer status = STATUS.get(failure.getClass());
+    if (known instanceof Unauthenticated) {
+      headers.put("WWW-Authenticate", "Bearer realm=\"pullroute\"");
+    }
+    Integer status = STATUS.get(known.getClass());
     if (status == null) {
-      LOG.error("no status mapped for {}; this indicates a bug", failure.getClass(), failure);
+      LOG.error("no status mapped for {}; this indicates a bug", known.getClass(), known);
       status = 500;
     }
-    write(ctx, ErrorResponse.of(status, failure.scope(), failure.reason(), failure.getMessage()));
+    return new Answer(
+        status,
+        headers,
+        ErrorResponse.of(status, known.scope(), known.reason(), known.getMessage()));
   }
 
   static void write(Context ctx, ErrorResponse body) {

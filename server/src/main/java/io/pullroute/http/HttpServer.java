@@ -59,6 +59,9 @@ public final class HttpServer implements AutoCloseable {
     List<RouteTable.Route> documented = new ArrayList<>();
     List<String> registered = Collections.synchronizedList(new ArrayList<>());
     Set<String> openRoutes = new HashSet<>();
+    List<FastRoute> fastRoutes = new ArrayList<>();
+    // One timer per method, route and status: looked up, not rebuilt, on every request.
+    Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
     Javalin javalin =
         Javalin.create(
@@ -79,6 +82,16 @@ public final class HttpServer implements AutoCloseable {
                   server -> {
                     server.setStopTimeout(2_000);
                     mounts.forEach(mount -> mount.accept(server));
+                    // In front of everything (Javalin attaches its context inside this wrapper).
+                    FastPath fast =
+                        new FastPath(
+                            fastRoutes,
+                            auth,
+                            limiter,
+                            (method, route, status, nanos) ->
+                                record(metrics, timers, method, route, status, nanos));
+                    fast.setHandler(server.getHandler());
+                    server.setHandler(fast);
                   });
               javalinConfig.events.handlerAdded(
                   info -> {
@@ -103,11 +116,9 @@ public final class HttpServer implements AutoCloseable {
                     ctx.attribute(Requests.PRINCIPAL, principal);
                     limiter.acquire(principal.key());
                   });
-              // One timer per method, route and status: looked up, not rebuilt, on every request.
-              Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
               routes.after(ctx -> record(ctx, metrics, timers));
 
-              RouteTable table = new RouteTable(routes);
+              RouteTable table = new RouteTable(routes, fastRoutes);
               table.open(
                   HandlerType.GET,
                   "/health",
@@ -130,6 +141,9 @@ public final class HttpServer implements AutoCloseable {
                 feature.accept(table);
               }
               documented.addAll(table.documented());
+              for (FastRoute route : fastRoutes) {
+                registered.add(route.method() + " " + route.path());
+              }
               for (RouteTable.Route route : documented) {
                 if (!route.authenticated()) {
                   openRoutes.add(route.method().name() + " " + route.path());
@@ -141,6 +155,9 @@ public final class HttpServer implements AutoCloseable {
     for (var connector : javalin.jettyServer().server().getConnectors()) {
       if (connector instanceof ServerConnector server) {
         server.setAcceptQueueSize(8192);
+        // A parked long poll is not idle: the connection outlives the longest poll wait.
+        server.setIdleTimeout(
+            Math.max(server.getIdleTimeout(), config.pollWait().toMillis() + 30_000));
       }
     }
     return new HttpServer(javalin, List.copyOf(documented), registered);
@@ -148,10 +165,7 @@ public final class HttpServer implements AutoCloseable {
 
   private static void begin(Context ctx) {
     ctx.attribute(STARTED_NANOS, System.nanoTime());
-    String correlationId = ctx.header("X-Correlation-Id");
-    if (correlationId == null || correlationId.isBlank() || correlationId.length() > 200) {
-      correlationId = Ids.newId();
-    }
+    String correlationId = correlationId(ctx.header("X-Correlation-Id"));
     ctx.attribute(Requests.CORRELATION_ID, correlationId);
     ctx.header("X-Correlation-Id", correlationId);
     if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
@@ -159,9 +173,21 @@ public final class HttpServer implements AutoCloseable {
     }
   }
 
-  /** {@code /via/…/organizations/{orgId}/…} needs the organization's API key and token. */
+  /** The caller's correlation id when it is usable, else a new one. */
+  static String correlationId(String given) {
+    if (given == null || given.isBlank() || given.length() > 200) {
+      return Ids.newId();
+    }
+    return given;
+  }
+
   private static void checkViaPath(Context ctx, Principal principal, AuthService auth) {
-    Matcher via = VIA_PATH.matcher(ctx.path());
+    checkViaPath(ctx.path(), ctx.header("x-api-key"), principal, auth);
+  }
+
+  /** {@code /via/…/organizations/{orgId}/…} needs the organization's API key and token. */
+  static void checkViaPath(String path, String apiKey, Principal principal, AuthService auth) {
+    Matcher via = VIA_PATH.matcher(path);
     if (!via.matches()) {
       return;
     }
@@ -169,7 +195,7 @@ public final class HttpServer implements AutoCloseable {
     if (!orgId.equals(principal.orgId())) {
       throw new Forbidden("the token does not belong to organization " + orgId);
     }
-    if (!auth.apiKeyMatches(orgId, ctx.header("x-api-key"))) {
+    if (!auth.apiKeyMatches(orgId, apiKey)) {
       throw new Unauthenticated("x-api-key header is missing or not the organization's API key");
     }
   }
@@ -181,9 +207,22 @@ public final class HttpServer implements AutoCloseable {
       return;
     }
     Endpoint endpoint = matched(ctx);
-    String route = endpoint == null ? "unmatched" : endpoint.path;
-    String method = ctx.method().name();
-    int status = ctx.statusCode();
+    record(
+        metrics,
+        timers,
+        ctx.method().name(),
+        endpoint == null ? "unmatched" : endpoint.path,
+        ctx.statusCode(),
+        System.nanoTime() - started);
+  }
+
+  private static void record(
+      PrometheusMeterRegistry metrics,
+      Map<String, Timer> timers,
+      String method,
+      String route,
+      int status,
+      long nanos) {
     timers
         .computeIfAbsent(
             method + " " + route + " " + status,
@@ -194,7 +233,7 @@ public final class HttpServer implements AutoCloseable {
                     .tag("route", route)
                     .tag("status", Integer.toString(status))
                     .register(metrics))
-        .record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+        .record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
   /** The route a request matched, or null (unknown path). */
@@ -215,7 +254,7 @@ public final class HttpServer implements AutoCloseable {
     return documented;
   }
 
-  /** Every route registered with Javalin, as {@code METHOD path}. */
+  /** Every route served (by Javalin or the fast path), as {@code METHOD path}. */
   public List<String> registeredRoutes() {
     synchronized (registered) {
       return List.copyOf(registered);

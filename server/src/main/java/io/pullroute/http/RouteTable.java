@@ -17,10 +17,12 @@ public final class RouteTable {
       HandlerType method, String path, String tag, String summary, boolean authenticated) {}
 
   private final RoutesConfig routes;
+  private final List<FastRoute> fast;
   private final List<Route> documented = new ArrayList<>();
 
-  RouteTable(RoutesConfig routes) {
+  RouteTable(RoutesConfig routes, List<FastRoute> fast) {
     this.routes = routes;
+    this.fast = fast;
   }
 
   /** An authenticated route. */
@@ -33,6 +35,17 @@ public final class RouteTable {
   public RouteTable open(
       HandlerType method, String path, String tag, String summary, Handler handler) {
     return register(new Route(method, path, tag, summary, false), handler);
+  }
+
+  /**
+   * An authenticated route served on Jetty's handler in front of Javalin ({@link FastRoute}):
+   * documented like the others, not registered with Javalin.
+   */
+  public RouteTable fast(
+      HandlerType method, String path, String tag, String summary, FastRoute.Handler handler) {
+    documented.add(new Route(method, path, tag, summary, true));
+    fast.add(FastRoute.of(method.name(), path, handler));
+    return this;
   }
 
   private RouteTable register(Route route, Handler handler) {

@@ -6,6 +6,7 @@ import io.javalin.http.HandlerType;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.events.Event;
+import io.pullroute.http.FastRoute;
 import io.pullroute.http.Json;
 import io.pullroute.http.JsonBody;
 import io.pullroute.http.Requests;
@@ -16,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The streaming API of spec 003 under {@code /via/v2|v3/organizations/{orgId}/streaming}: paths,
@@ -51,12 +53,12 @@ public final class StreamingRoutes {
                 streaming.delete(principal(ctx), version, ctx.header(SESSION_HEADER));
                 ctx.status(204);
               })
-          .add(
+          .fast(
               HandlerType.GET,
               base + "/events",
               "streaming",
               "Long poll: events waiting now, or within the poll wait (maxEvents 1-200)" + label,
-              ctx -> events(ctx, version))
+              call -> events(call, version))
           .add(
               HandlerType.POST,
               base + "/subscriptions",
@@ -181,12 +183,11 @@ public final class StreamingRoutes {
 
   // ---- events
 
-  private void events(Context ctx, int version) {
-    int max = maxEvents(ctx.queryParam("maxEvents"));
-    Principal principal = principal(ctx);
-    String sessionId = ctx.header(SESSION_HEADER);
-    var answer = streaming.poll(principal, version, sessionId, max);
-    ctx.future(() -> answer.thenAccept(events -> ctx.json(collection(events, version))));
+  private CompletableFuture<Map<String, Object>> events(FastRoute.Call call, int version) {
+    int max = maxEvents(call.queryParam("maxEvents"));
+    return streaming
+        .poll(call.principal(), version, call.header(SESSION_HEADER), max)
+        .thenApply(events -> collection(events, version));
   }
 
   static int maxEvents(String value) {

@@ -1,0 +1,154 @@
+package io.pullroute.http;
+
+import io.pullroute.auth.AuthService;
+import io.pullroute.auth.Principal;
+import io.pullroute.common.PullrouteException.PayloadTooLarge;
+import io.pullroute.common.RateLimiter;
+import io.pullroute.config.Config;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.util.URIUtil;
+
+/**
+ * Jetty's handler in front of Javalin that serves the {@link FastRoute}s and passes every other
+ * request on. Per request it does what the Javalin pipeline does for these routes — correlation id,
+ * size limit, authentication, API key, rate limit, the error bodies of {@link ErrorMapper}, the
+ * request timer — without building Javalin's context, matching its routes, or copying the answer
+ * through a stream.
+ */
+final class FastPath extends Handler.Wrapper {
+  /** Records one request in the HTTP timers. */
+  interface Timing {
+    void record(String method, String route, int status, long nanos);
+  }
+
+  /** Answers that were not ready at once are written from a virtual thread, not the waker's. */
+  private static final Executor WRITERS = Executors.newVirtualThreadPerTaskExecutor();
+
+  private final List<FastRoute> routes;
+  private final AuthService auth;
+  private final RateLimiter limiter;
+  private final Timing timing;
+
+  FastPath(List<FastRoute> routes, AuthService auth, RateLimiter limiter, Timing timing) {
+    this.routes = routes;
+    this.auth = auth;
+    this.limiter = limiter;
+    this.timing = timing;
+  }
+
+  @Override
+  public InvocationType getInvocationType() {
+    return InvocationType.BLOCKING; // authentication may read the store
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    String path = request.getHttpURI().getPath();
+    for (FastRoute route : routes) {
+      Map<String, String> parameters = route.match(request.getMethod(), path);
+      if (parameters != null) {
+        serve(route, parameters, path, request, response, callback);
+        return true;
+      }
+    }
+    return super.handle(request, response, callback);
+  }
+
+  private void serve(
+      FastRoute route,
+      Map<String, String> parameters,
+      String path,
+      Request request,
+      Response response,
+      Callback callback) {
+    long started = System.nanoTime();
+    String correlationId = HttpServer.correlationId(request.getHeaders().get("X-Correlation-Id"));
+    response.getHeaders().put("X-Correlation-Id", correlationId);
+    CompletableFuture<?> answer;
+    try {
+      if (request.getLength() > Config.MAX_BODY_BYTES) {
+        throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
+      }
+      Principal principal = auth.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
+      HttpServer.checkViaPath(path, request.getHeaders().get("x-api-key"), principal, auth);
+      limiter.acquire(principal.key());
+      answer = route.handler().handle(new JettyCall(principal, request, parameters));
+    } catch (RuntimeException failure) {
+      answer = CompletableFuture.failedFuture(failure);
+    }
+    if (answer.isDone()) {
+      finish(route, started, answer, response, callback);
+    } else {
+      CompletableFuture<?> pending = answer;
+      answer.whenCompleteAsync(
+          (body, failure) -> finish(route, started, pending, response, callback), WRITERS);
+    }
+  }
+
+  private void finish(
+      FastRoute route,
+      long started,
+      CompletableFuture<?> answer,
+      Response response,
+      Callback callback) {
+    int status;
+    Object body;
+    try {
+      body = answer.join();
+      status = 200;
+    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+      Throwable failure =
+          e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      ErrorMapper.Answer mapped = ErrorMapper.describe(failure);
+      mapped.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+      status = mapped.status();
+      body = mapped.body();
+    }
+    byte[] bytes;
+    try {
+      bytes = Json.MAPPER.writeValueAsBytes(body);
+    } catch (Exception e) {
+      ErrorMapper.Answer mapped = ErrorMapper.describe(e);
+      status = mapped.status();
+      bytes = Json.MAPPER.valueToTree(mapped.body()).toString().getBytes();
+    }
+    response.setStatus(status);
+    response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+    response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+    response.write(true, ByteBuffer.wrap(bytes), callback);
+    timing.record(route.method(), route.path(), status, System.nanoTime() - started);
+  }
+
+  /** A request as a fast route's handler sees it. */
+  private record JettyCall(Principal principal, Request request, Map<String, String> path)
+      implements FastRoute.Call {
+    @Override
+    public String header(String name) {
+      return request.getHeaders().get(name);
+    }
+
+    @Override
+    public String queryParam(String name) {
+      Fields.Field field = Request.extractQueryParameters(request).get(name);
+      return field == null ? null : field.getValue();
+    }
+
+    @Override
+    public String pathParam(String name) {
+      String raw = path.get(name);
+      return raw == null ? null : URIUtil.decodePath(raw);
+    }
+  }
+}
