@@ -15,8 +15,10 @@ final class AckBench {
     Fanout.Step on;
     try (ServerUnderTest server = ServerUnderTest.start(null, "15s", topics * perTopic * 3 + 64)) {
       List<List<String>> plain = FanoutBench.sessions(server, topics, perTopic, false);
+      FanoutBench.print(
+          Fanout.pullroute(server, plain, rate, FanoutBench.WARM_UP_SECONDS, false), true);
       off = Fanout.pullroute(server, plain, rate, seconds, false);
-      FanoutBench.print(off);
+      FanoutBench.print(off, false);
       for (List<String> sessions : plain) {
         for (String session : sessions) {
           server.http.call(
@@ -27,8 +29,10 @@ final class AckBench {
         }
       }
       List<List<String>> acknowledged = FanoutBench.sessions(server, topics, perTopic, true);
+      FanoutBench.print(
+          Fanout.pullroute(server, acknowledged, rate, FanoutBench.WARM_UP_SECONDS, true), true);
       on = Fanout.pullroute(server, acknowledged, rate, seconds, true);
-      FanoutBench.print(on);
+      FanoutBench.print(on, false);
     }
     new Report("ack")
         .put("rate", rate)

@@ -39,6 +39,9 @@ final class Fanout {
     }
   }
 
+  /** Polls answered with at least one event, over the run. */
+  private static final AtomicLong ANSWERED = new AtomicLong();
+
   static long micros() {
     return System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
   }
@@ -66,6 +69,7 @@ final class Fanout {
         pollers.add(done);
       }
     }
+    long answeredBefore = ANSWERED.get();
     long events =
         publishOpenLoop(
             deliveriesPerSecond / perTopic,
@@ -74,6 +78,10 @@ final class Fanout {
             (topic, sent) -> server.publish("topic-" + topic, sent));
     drain(received, events * perTopic);
     running.set(false);
+    long answered = Math.max(1, ANSWERED.get() - answeredBefore);
+    Report.progress(
+        "pullroute: %d polls answered with events, %.2f events each",
+        answered, received.get() / (double) answered);
     CompletableFuture.allOf(pollers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     var histogram = latencies.getIntervalHistogram();
     return new Step(
@@ -109,6 +117,9 @@ final class Fanout {
               }
               long now = micros();
               JsonNode events = response.json().get("events");
+              if (!events.isEmpty()) {
+                ANSWERED.incrementAndGet();
+              }
               List<Map<String, String>> acks = new ArrayList<>();
               for (JsonNode event : events) {
                 try {

@@ -14,6 +14,14 @@ final class FanoutBench {
   static final int TOPICS = 10;
   static final int PER_TOPIC = 100;
 
+  /**
+   * Each side first runs this load untimed, so both are measured warmed up (JIT, pools, the load
+   * generator's own JVM), whichever goes first.
+   */
+  static final int WARM_UP_RATE = 5_000;
+
+  static final int WARM_UP_SECONDS = 8;
+
   private FanoutBench() {}
 
   static void run(boolean quick) throws Exception {
@@ -23,9 +31,10 @@ final class FanoutBench {
     try (ServerUnderTest server = ServerUnderTest.start(null, "15s", TOPICS * PER_TOPIC * 2 + 64)) {
       List<List<String>> sessions = sessions(server, TOPICS, PER_TOPIC, false);
       Report.progress("pullroute: %d sessions subscribed", TOPICS * PER_TOPIC);
+      print(Fanout.pullroute(server, sessions, WARM_UP_RATE, WARM_UP_SECONDS, false), true);
       for (int rate : rates) {
         Fanout.Step step = Fanout.pullroute(server, sessions, rate, seconds, false);
-        print(step);
+        print(step, false);
         steps.add(step);
       }
     }
@@ -37,9 +46,10 @@ final class FanoutBench {
                 Pattern.compile("^cometd ready on (http://\\S+)$"));
         Fanout.CometDClients clients = new Fanout.CometDClients(cometd.url(), TOPICS, PER_TOPIC)) {
       Report.progress("CometD: %d clients subscribed", TOPICS * PER_TOPIC);
+      print(clients.step(WARM_UP_RATE, WARM_UP_SECONDS, TOPICS, PER_TOPIC), true);
       for (int rate : rates) {
         Fanout.Step step = clients.step(rate, seconds, TOPICS, PER_TOPIC);
-        print(step);
+        print(step, false);
         steps.add(step);
       }
     }
@@ -75,9 +85,10 @@ final class FanoutBench {
     return sessions;
   }
 
-  static void print(Fanout.Step step) {
+  static void print(Fanout.Step step, boolean warmUp) {
     Report.progress(
-        "%s at %d deliveries/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d delivered",
+        "%s%s at %d deliveries/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d delivered",
+        warmUp ? "warm-up, not counted: " : "",
         step.system(),
         step.deliveriesPerSecond(),
         step.p50Ms(),

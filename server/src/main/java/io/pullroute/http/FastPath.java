@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -32,9 +30,6 @@ final class FastPath extends Handler.Wrapper {
   interface Timing {
     void record(String method, String route, int status, long nanos);
   }
-
-  /** Answers that were not ready at once are written from a virtual thread, not the waker's. */
-  private static final Executor WRITERS = Executors.newVirtualThreadPerTaskExecutor();
 
   private final List<FastRoute> routes;
   private final AuthService auth;
@@ -88,13 +83,8 @@ final class FastPath extends Handler.Wrapper {
     } catch (RuntimeException failure) {
       answer = CompletableFuture.failedFuture(failure);
     }
-    if (answer.isDone()) {
-      finish(route, started, answer, response, callback);
-    } else {
-      CompletableFuture<?> pending = answer;
-      answer.whenCompleteAsync(
-          (body, failure) -> finish(route, started, pending, response, callback), WRITERS);
-    }
+    CompletableFuture<?> pending = answer;
+    answer.whenComplete((body, failure) -> finish(route, started, pending, response, callback));
   }
 
   private void finish(

@@ -18,7 +18,11 @@ import java.util.regex.Pattern;
 public record FastRoute(
     String method, String path, Handler handler, Pattern pattern, List<String> names) {
 
-  /** What a fast route does: answers a body to send as JSON with status 200, or fails. */
+  /**
+   * What a fast route does: answers a body to send as JSON with status 200, or fails. The answer is
+   * written on the thread that completes the future, so complete it on one that may do that work
+   * (streaming completes its polls on virtual threads of its own, never on the event hub's).
+   */
   @FunctionalInterface
   public interface Handler {
     CompletableFuture<?> handle(Call call);
