@@ -13,7 +13,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -39,18 +40,20 @@ public final class EventHub implements AutoCloseable {
   private final EventLog log;
   private final Event[] ring;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition poked = lock.newCondition();
+
+  /** Set by {@link #poke}, taken by the tailer; not under the lock, which every poll takes. */
+  private final AtomicBoolean pokePending = new AtomicBoolean();
+
   private final Map<String, Set<Waiter>> waitersByKey = new HashMap<>();
   private final Map<String, Waiter> waitersByOwner = new HashMap<>();
   private final ScheduledExecutorService timeouts;
   private final Thread tailer;
   private final List<Consumer<List<Event>>> listeners = new CopyOnWriteArrayList<>();
 
-  // guarded by lock
+  // written under lock; oldestSeq and closed are also read without it
   private long headSeq;
-  private long oldestSeq;
-  private boolean pokePending;
-  private boolean closed;
+  private volatile long oldestSeq;
+  private volatile boolean closed;
   private int waiterCount;
 
   public EventHub(EventLog log, int capacity) {
@@ -99,13 +102,8 @@ public final class EventHub implements AutoCloseable {
 
   /** Tells the tailer that something was committed; called after every commit with events. */
   public void poke() {
-    lock.lock();
-    try {
-      pokePending = true;
-      poked.signalAll();
-    } finally {
-      lock.unlock();
-    }
+    pokePending.set(true);
+    LockSupport.unpark(tailer);
   }
 
   /** The events for {@code interest} after {@code cursor}, at most {@code max}, without waiting. */
@@ -129,11 +127,15 @@ public final class EventHub implements AutoCloseable {
    */
   public CompletableFuture<EventBatch> await(
       Interest interest, long cursor, int max, Duration wait, String owner) {
-    EventBatch now = read(interest, cursor, max);
+    // Behind the ring (rare): the log first, without the lock.
+    EventBatch fromLog = cursor + 1 < oldestSeq ? readFromLog(interest, cursor, max) : null;
+    long from = fromLog == null ? cursor : Math.max(cursor, fromLog.cursor());
     Waiter waiter = new Waiter(interest, owner, max);
     Waiter superseded = null;
-    EventBatch ready = now;
+    EventBatch ready;
     boolean behind = false;
+    // One pass under the lock: what is in the ring now, else register. Events added after this
+    // look are offered to the registered waiter by publish(), so none slips in between.
     lock.lock();
     try {
       if (owner != null) {
@@ -142,29 +144,27 @@ public final class EventHub implements AutoCloseable {
           retire(superseded);
         }
       }
-      if (now.isEmpty() && !closed) {
-        // Between the read above and taking the lock, events may have been added: look again
-        // under the lock, so that none can slip in between this check and the registration.
-        // If so many were added that the ring no longer holds them, read the log instead.
-        long from = Math.max(cursor, now.cursor());
-        if (from + 1 < oldestSeq) {
-          behind = true;
+      if (fromLog != null && !fromLog.isEmpty()) {
+        ready = fromLog;
+      } else if (from + 1 < oldestSeq) {
+        // So many were added meanwhile that the ring no longer holds them: the log again.
+        behind = true;
+        ready = null;
+      } else {
+        EventBatch found = scan(interest, from, max);
+        if (found.isEmpty() && !closed) {
+          waiter.cursor = found.cursor();
+          register(waiter);
+          ready = null;
         } else {
-          EventBatch again = scan(interest, from, max);
-          if (again.isEmpty()) {
-            waiter.cursor = again.cursor();
-            register(waiter);
-            ready = null;
-          } else {
-            ready = again;
-          }
+          ready = found;
         }
       }
     } finally {
       lock.unlock();
     }
     if (behind) {
-      ready = readFromLog(interest, Math.max(cursor, now.cursor()), max);
+      ready = readFromLog(interest, from, max);
     }
     if (superseded != null) {
       superseded.finish(new EventBatch(List.of(), superseded.cursor));
@@ -224,19 +224,13 @@ public final class EventHub implements AutoCloseable {
 
   private void tail() {
     while (true) {
-      lock.lock();
-      try {
-        if (!pokePending && !closed) {
-          poked.await(IDLE_POLL.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        pokePending = false;
-        if (closed) {
-          return;
-        }
-      } catch (InterruptedException e) {
+      if (!pokePending.getAndSet(false) && !closed) {
+        // A poke during the park ends it; one just after is seen by the read below.
+        LockSupport.parkNanos(this, IDLE_POLL.toNanos());
+        pokePending.set(false);
+      }
+      if (closed || Thread.currentThread().isInterrupted()) {
         return;
-      } finally {
-        lock.unlock();
       }
       try {
         List<Event> events;
@@ -258,12 +252,7 @@ public final class EventHub implements AutoCloseable {
   }
 
   private boolean isClosed() {
-    lock.lock();
-    try {
-      return closed;
-    } finally {
-      lock.unlock();
-    }
+    return closed;
   }
 
   /** Adds committed events to the ring and completes the waiters they concern. */
@@ -398,7 +387,7 @@ public final class EventHub implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
-      poked.signalAll();
+      LockSupport.unpark(tailer);
       Set<Waiter> registered = new LinkedHashSet<>(waitersByOwner.values());
       waitersByKey.values().forEach(registered::addAll);
       for (Waiter waiter : registered) {

@@ -116,7 +116,8 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     if (progress.isEmpty()) {
       return;
     }
-    jdbi.useHandle(
+    // One transaction: in autocommit every row was a commit of its own.
+    jdbi.useTransaction(
         handle -> {
           var batch =
               handle.prepareBatch(
