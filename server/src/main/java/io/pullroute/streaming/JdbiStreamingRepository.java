@@ -23,6 +23,9 @@ import org.jdbi.v3.core.Jdbi;
 
 /** {@link StreamingRepository} on JDBC: all streaming SQL. Thread-safe. */
 public final class JdbiStreamingRepository implements StreamingRepository {
+  /** Sessions whose progress one transaction writes. */
+  private static final int PROGRESS_SLICE = 100;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String SESSION_COLUMNS =
       "id, org_id, owner, api_version, inactivity_delay, require_ack, cursor_seq, created_at,"
@@ -116,23 +119,30 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     if (progress.isEmpty()) {
       return;
     }
-    // One transaction: in autocommit every row was a commit of its own.
-    jdbi.useTransaction(
-        handle -> {
-          var batch =
-              handle.prepareBatch(
-                  "UPDATE streaming_session SET"
-                      + " cursor_seq = CASE WHEN cursor_seq > :cursor THEN cursor_seq ELSE :cursor"
-                      + " END, last_poll_at = :lastPoll WHERE id = :id");
-          progress.forEach(
-              (id, value) ->
-                  batch
-                      .bind("id", id)
-                      .bind("cursor", value.cursor())
-                      .bind("lastPoll", value.lastPoll())
-                      .add());
-          batch.execute();
-        });
+    // A transaction per slice: in autocommit every row was a commit of its own, and one commit
+    // for thousands of sessions held the store's commit lock long enough to delay the commits
+    // of events (and so their delivery) behind it.
+    List<Map.Entry<String, Progress>> rows = new ArrayList<>(progress.entrySet());
+    for (int from = 0; from < rows.size(); from += PROGRESS_SLICE) {
+      List<Map.Entry<String, Progress>> slice =
+          rows.subList(from, Math.min(rows.size(), from + PROGRESS_SLICE));
+      jdbi.useTransaction(
+          handle -> {
+            var batch =
+                handle.prepareBatch(
+                    "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor"
+                        + " THEN cursor_seq ELSE :cursor END, last_poll_at = :lastPoll"
+                        + " WHERE id = :id");
+            for (Map.Entry<String, Progress> row : slice) {
+              batch
+                  .bind("id", row.getKey())
+                  .bind("cursor", row.getValue().cursor())
+                  .bind("lastPoll", row.getValue().lastPoll())
+                  .add();
+            }
+            batch.execute();
+          });
+    }
   }
 
   @Override
