@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -82,20 +83,23 @@ final class ClaimBench {
     try (ServerUnderTest server = ServerUnderTest.start(pgUrl, "15s", agents + 16)) {
       Http http = server.http;
       Map<String, String> admin = server.admin();
-      List<String> ids = new ArrayList<>();
-      List<CompletableFuture<Http.Response>> users = new ArrayList<>();
-      for (int i = 0; i < agents; i++) {
-        users.add(
-            http.send(
-                "POST",
-                "/api/v1/users",
-                admin,
-                Map.of(
-                    "username", "agent" + i, "password", "bench-pw", "roles", List.of("agent"))));
-      }
-      for (CompletableFuture<Http.Response> user : users) {
-        ids.add(user.get().json().get("id").asText());
-      }
+      // Passwords are hashed with Argon2id: a few at a time, not 500 connections at once.
+      List<String> ids =
+          inBatches(
+              agents,
+              i ->
+                  http.send(
+                      "POST",
+                      "/api/v1/users",
+                      admin,
+                      Map.of(
+                          "username",
+                          "agent" + i,
+                          "password",
+                          "bench-pw",
+                          "roles",
+                          List.of("agent"))),
+              "id");
       http.call("POST", "/api/v1/agent-groups", admin, Map.of("name", "Claimers", "members", ids));
       String list =
           http.call(
@@ -123,23 +127,20 @@ final class ClaimBench {
               .json()
               .get("id")
               .asText();
-      List<CompletableFuture<Http.Response>> tokens = new ArrayList<>();
-      for (int i = 0; i < agents; i++) {
-        tokens.add(
-            http.send(
-                "POST",
-                "/tokenservice/oauth2/access_token",
-                Map.of(),
-                "grant_type=password&org_id="
-                    + server.org
-                    + "&username=agent"
-                    + i
-                    + "&password=bench-pw"));
-      }
-      List<String> agentTokens = new ArrayList<>();
-      for (CompletableFuture<Http.Response> token : tokens) {
-        agentTokens.add(token.get().json().get("access_token").asText());
-      }
+      List<String> agentTokens =
+          inBatches(
+              agents,
+              i ->
+                  http.send(
+                      "POST",
+                      "/tokenservice/oauth2/access_token",
+                      Map.of(),
+                      "grant_type=password&org_id="
+                          + server.org
+                          + "&username=agent"
+                          + i
+                          + "&password=bench-pw"),
+              "access_token");
       List<String> warmUp = create(server, channel, WARM_UP);
       List<String> conversations = create(server, channel, requests);
       Report.progress("pullroute: %d agents, %d requests waiting", agents, requests);
@@ -159,6 +160,25 @@ final class ClaimBench {
       }
       return new Result(requests / elapsed, Math.max(0, doubleClaims));
     }
+  }
+
+  /** {@code count} calls, 16 at a time; answers the {@code field} of each answer, in order. */
+  private static List<String> inBatches(
+      int count,
+      java.util.function.IntFunction<CompletableFuture<Http.Response>> call,
+      String field)
+      throws Exception {
+    List<String> values = new ArrayList<>();
+    for (int from = 0; from < count; from += 16) {
+      List<CompletableFuture<Http.Response>> batch = new ArrayList<>();
+      for (int i = from; i < Math.min(count, from + 16); i++) {
+        batch.add(call.apply(i));
+      }
+      for (CompletableFuture<Http.Response> answer : batch) {
+        values.add(answer.get().json().get(field).asText());
+      }
+    }
+    return values;
   }
 
   /** Requests created on {@code channel}, each waiting on its list. */
@@ -202,6 +222,16 @@ final class ClaimBench {
                             path,
                             Map.of("Authorization", "Bearer " + token),
                             Map.of("operationName", "PullChat", "id", id));
+                    while (answer.status() == 503) {
+                      // Overloaded (500 agents on 2 cores): retry after the server's Retry-After.
+                      TimeUnit.SECONDS.sleep(1); // a client honouring Retry-After, not a test
+                      answer =
+                          http.call(
+                              "POST",
+                              path,
+                              Map.of("Authorization", "Bearer " + token),
+                              Map.of("operationName", "PullChat", "id", id));
+                    }
                     if (answer.status() == 200) {
                       wins.incrementAndGet();
                       taken.put(id, true);
@@ -256,44 +286,70 @@ final class ClaimBench {
     }
   }
 
-  /** Rows {@code first} … {@code first + count - 1}, walked like {@link #walk}. */
+  /** One connection of the raw loop with its prepared claim. */
+  private record Claimer(Connection connection, PreparedStatement claim) {}
+
+  /**
+   * Connections of the raw loop: one per agent, at most {@value #RAW_CONNECTIONS} (PostgreSQL
+   * refuses more than its max_connections; the server under test pools 16).
+   */
+  private static final int RAW_CONNECTIONS = 50;
+
+  /**
+   * Rows {@code first} … {@code first + count - 1}, walked like {@link #walk}: each agent claims in
+   * its own random order with a connection from a shared pool.
+   */
   private static void rawWalk(String url, String table, int agents, int first, int count)
       throws Exception {
     Map<Integer, Boolean> taken = new ConcurrentHashMap<>();
-    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+    java.util.concurrent.BlockingQueue<Claimer> pool =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    for (int i = 0; i < Math.min(agents, RAW_CONNECTIONS); i++) {
+      Connection connection = DriverManager.getConnection(url);
+      pool.add(
+          new Claimer(
+              connection,
+              connection.prepareStatement(
+                  "UPDATE "
+                      + table
+                      + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")));
+    }
+    try (ExecutorService agentsRunning = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> running = new ArrayList<>();
       for (int a = 0; a < agents; a++) {
         int agent = a;
         running.add(
-            pool.submit(
+            agentsRunning.submit(
                 () -> {
                   List<Integer> order = new ArrayList<>();
                   for (int i = first; i < first + count; i++) {
                     order.add(i);
                   }
                   Collections.shuffle(order, new Random(agent));
-                  try (Connection connection = DriverManager.getConnection(url);
-                      PreparedStatement claim =
-                          connection.prepareStatement(
-                              "UPDATE "
-                                  + table
-                                  + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")) {
-                    for (int id : order) {
-                      if (taken.containsKey(id)) {
-                        continue;
-                      }
-                      claim.setInt(1, agent);
-                      claim.setLong(2, System.nanoTime());
-                      claim.setInt(3, id);
-                      claim.executeUpdate();
-                      taken.put(id, true);
+                  for (int id : order) {
+                    if (taken.containsKey(id)) {
+                      continue;
                     }
+                    Claimer claimer = pool.take();
+                    try {
+                      claimer.claim().setInt(1, agent);
+                      claimer.claim().setLong(2, System.nanoTime());
+                      claimer.claim().setInt(3, id);
+                      claimer.claim().executeUpdate();
+                    } finally {
+                      pool.add(claimer);
+                    }
+                    taken.put(id, true);
                   }
                   return null;
                 }));
       }
       for (Future<?> agent : running) {
         agent.get();
+      }
+    } finally {
+      for (Claimer claimer : pool) {
+        claimer.connection().close();
       }
     }
   }

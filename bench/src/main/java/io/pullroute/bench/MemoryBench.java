@@ -12,7 +12,16 @@ final class MemoryBench {
   private MemoryBench() {}
 
   static void run(boolean quick) throws Exception {
-    int parked = quick ? 10_000 : 50_000;
+    int wanted = quick ? 10_000 : 50_000;
+    // Each parked poll holds a socket in this process and one in the server's: both must fit
+    // under the open-files limit (a hard limit the bench cannot raise in a container).
+    long files = openFilesLimit();
+    int parked = (int) Math.min(wanted, files - 2_000);
+    if (parked < wanted) {
+      Report.progress(
+          "%d parked polls asked, %d measured: this process may open %d files",
+          wanted, parked, files);
+    }
     Report report = new Report("memory");
     try (ServerUnderTest server = ServerUnderTest.start(null, "120s", parked + 64)) {
       List<String> sessions = new ArrayList<>(parked);
@@ -66,6 +75,8 @@ final class MemoryBench {
           .put("heap_kb_per_parked_poll", perPoll)
           .put("rss_mb", rssAfter >> 20)
           .put("other_poll_ms", probeMillis)
+          .detail("parked_asked", wanted)
+          .detail("open_files_limit", files)
           .detail("heap_before_bytes", before)
           .detail("heap_after_bytes", after)
           .detail("rss_before_mb", rssBefore >> 20)
@@ -73,6 +84,18 @@ final class MemoryBench {
       polls.forEach(poll -> poll.cancel(true));
     }
     report.finish(quick);
+  }
+
+  /** The soft limit of open files of this process (the server inherits it), from /proc. */
+  private static long openFilesLimit() throws java.io.IOException {
+    for (String line :
+        java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/limits"))) {
+      if (line.startsWith("Max open files")) {
+        String soft = line.substring("Max open files".length()).trim().split("\\s+")[0];
+        return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
+      }
+    }
+    return Long.MAX_VALUE;
   }
 
   /** Waits (bounded) until the server's metrics show the polls waiting. */

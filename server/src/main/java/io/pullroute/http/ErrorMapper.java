@@ -12,6 +12,7 @@ import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.RateLimited;
 import io.pullroute.common.PullrouteException.Unauthenticated;
+import io.pullroute.store.StoreErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -47,8 +48,12 @@ public final class ErrorMapper {
     routes.exception(
         Exception.class,
         (e, ctx) -> {
-          LOG.error("unhandled failure on {} {}", ctx.method(), ctx.path(), e);
-          write(ctx, ErrorResponse.of(500, "server", "internalError", "internal server error"));
+          if (!StoreErrors.isOverloaded(e)) {
+            LOG.error("unhandled failure on {} {}", ctx.method(), ctx.path(), e);
+          }
+          Answer answer = describe(e, false);
+          answer.headers().forEach(ctx::header);
+          ctx.status(answer.status()).json(answer.body());
         });
     routes.error(
         404,
@@ -73,8 +78,15 @@ public final class ErrorMapper {
     ctx.status(answer.status()).json(answer.body());
   }
 
-  /** The answer to {@code failure}; anything not a {@link PullrouteException} is a logged 500. */
+  /**
+   * The answer to {@code failure}: an overloaded store is a 503 with {@code Retry-After}; anything
+   * else not a {@link PullrouteException} is a logged 500.
+   */
   static Answer describe(Throwable failure) {
+    return describe(failure, true);
+  }
+
+  private static Answer describe(Throwable failure, boolean logUnknown) {
     if (failure instanceof OAuthError oauth) {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("error", oauth.error());
@@ -86,8 +98,18 @@ public final class ErrorMapper {
       headers.put("Cache-Control", "no-store");
       return new Answer(oauth.status(), headers, body);
     }
+    if (StoreErrors.isOverloaded(failure)) {
+      LOG.warn("store overloaded: {}", failure.toString());
+      return new Answer(
+          503,
+          Map.of("Retry-After", "1"),
+          ErrorResponse.of(
+              503, "server", "unavailable", "the server is overloaded; retry after a second"));
+    }
     if (!(failure instanceof PullrouteException known)) {
-      LOG.error("unhandled failure", failure);
+      if (logUnknown) {
+        LOG.error("unhandled failure", failure);
+      }
       ErrorResponse body =
           ErrorResponse.of(500, "server", "internalError", "internal server error");
       return new Answer(500, Map.of(), body);

@@ -6,6 +6,7 @@ import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -112,7 +113,7 @@ final class FastPath extends Handler.Wrapper {
     } catch (Exception e) {
       ErrorMapper.Answer mapped = ErrorMapper.describe(e);
       status = mapped.status();
-      bytes = Json.MAPPER.valueToTree(mapped.body()).toString().getBytes();
+      bytes = Json.MAPPER.valueToTree(mapped.body()).toString().getBytes(StandardCharsets.UTF_8);
     }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");

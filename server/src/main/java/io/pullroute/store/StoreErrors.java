@@ -22,6 +22,20 @@ public final class StoreErrors {
     return hasState(failure, FOREIGN_KEY_VIOLATION) || hasState(failure, H2_REFERENTIAL_INTEGRITY);
   }
 
+  /**
+   * Whether {@code failure} means the store is overloaded rather than wrong: no pooled connection
+   * was free in time, or a {@link Turns turn} was not had in time. Such a request may be retried.
+   */
+  public static boolean isOverloaded(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof java.sql.SQLTransientConnectionException
+          || cause instanceof Turns.Timeout) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private static boolean hasState(Throwable failure, String state) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof SQLException sql) {

@@ -55,11 +55,17 @@ public final class Turns {
     return BY_STORE.computeIfAbsent(handle.getJdbi(), jdbi -> new Turns());
   }
 
+  /** A turn not had in time: the store is overloaded (see {@link StoreErrors#isOverloaded}). */
+  public static final class Timeout extends RuntimeException {
+    Timeout(String message) {
+      super(message);
+    }
+  }
+
   private static void take(Handle handle, ReentrantLock turn, String what) {
     try {
       if (!turn.tryLock(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-        throw new IllegalStateException(
-            "no turn for " + what + " within " + TIMEOUT_SECONDS + " s (store overloaded)");
+        throw new Timeout("no turn for " + what + " within " + TIMEOUT_SECONDS + " s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
