@@ -1,5 +1,6 @@
 package io.pullroute.http;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
@@ -9,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.eclipse.jetty.http.HttpHeader;
@@ -99,7 +101,7 @@ final class FastPath extends Handler.Wrapper {
     try {
       body = answer.join();
       status = 200;
-    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+    } catch (CompletionException | CancellationException e) {
       Throwable failure =
           e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
       ErrorMapper.Answer mapped = ErrorMapper.describe(failure);
@@ -110,7 +112,8 @@ final class FastPath extends Handler.Wrapper {
     byte[] bytes;
     try {
       bytes = Json.MAPPER.writeValueAsBytes(body);
-    } catch (Exception e) {
+    } catch (JsonProcessingException e) {
+      // An answer that cannot be written is the server's failure, answered like any other.
       ErrorMapper.Answer mapped = ErrorMapper.describe(e);
       status = mapped.status();
       bytes = Json.MAPPER.valueToTree(mapped.body()).toString().getBytes(StandardCharsets.UTF_8);

@@ -1,7 +1,10 @@
 package io.pullroute.http;
 
 import io.pullroute.auth.Principal;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -40,7 +43,7 @@ public record FastRoute(
   }
 
   static FastRoute of(String method, String path, Handler handler) {
-    List<String> names = new java.util.ArrayList<>();
+    List<String> names = new ArrayList<>();
     Matcher parameter = Pattern.compile("\\{([^/}]+)}").matcher(path);
     StringBuilder regex = new StringBuilder("^");
     int last = 0;
@@ -55,7 +58,7 @@ public record FastRoute(
   }
 
   /** The path parameters of {@code requestPath}, or null when this route does not match it. */
-  java.util.Map<String, String> match(String requestMethod, String requestPath) {
+  Map<String, String> match(String requestMethod, String requestPath) {
     if (!method.equals(requestMethod)) {
       return null;
     }
@@ -63,7 +66,7 @@ public record FastRoute(
     if (!matcher.matches()) {
       return null;
     }
-    java.util.Map<String, String> parameters = new java.util.HashMap<>(names.size() * 2);
+    Map<String, String> parameters = new HashMap<>(names.size() * 2);
     for (int i = 0; i < names.size(); i++) {
       parameters.put(names.get(i), matcher.group(i + 1));
     }

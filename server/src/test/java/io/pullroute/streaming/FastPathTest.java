@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
+import java.net.http.HttpRequest;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -31,16 +32,21 @@ class FastPathTest {
     server.close();
   }
 
+  /** A v3 poll of a1's {@code session} at {@code path} under the streaming base. */
+  private static HttpRequest.Builder poll(String path, String session) {
+    return fixture.via("GET", fixture.base(3) + path, fixture.token("a1"), session, null);
+  }
+
+  /** A v3 poll with no headers at all. */
+  private static HttpRequest.Builder bare() {
+    return server.http().request(fixture.base(3) + "/events");
+  }
+
   @Test
   void a_poll_keeps_the_callers_correlation_id_and_answers_json() {
     String session = fixture.session(fixture.token("a1"), 3);
     Response answer =
-        server
-            .http()
-            .send(
-                fixture
-                    .via("GET", fixture.base(3) + "/events", fixture.token("a1"), session, null)
-                    .header("X-Correlation-Id", "poll-corr-1"));
+        server.http().send(poll("/events", session).header("X-Correlation-Id", "poll-corr-1"));
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
     assertThat(answer.header("X-Correlation-Id")).isEqualTo("poll-corr-1");
     assertThat(answer.header("Content-Type")).startsWith("application/json");
@@ -58,25 +64,13 @@ class FastPathTest {
   @Test
   void a_trailing_slash_is_the_same_route() {
     String session = fixture.session(fixture.token("a1"), 3);
-    Response answer =
-        server
-            .http()
-            .send(
-                fixture.via(
-                    "GET", fixture.base(3) + "/events/", fixture.token("a1"), session, null));
+    Response answer = server.http().send(poll("/events/", session));
     assertThat(answer.status()).as(answer.toString()).isEqualTo(200);
   }
 
   @Test
   void without_a_token_the_poll_is_401_with_the_error_body_and_challenge() {
-    Response answer =
-        server
-            .http()
-            .send(
-                server
-                    .http()
-                    .request(fixture.base(3) + "/events")
-                    .header("x-api-key", fixture.apiKey));
+    Response answer = server.http().send(bare().header("x-api-key", fixture.apiKey));
     assertThat(answer.status()).isEqualTo(401);
     assertThat(answer.header("WWW-Authenticate")).startsWith("Bearer");
     assertThat(answer.json().get("code").asInt()).isEqualTo(401);
@@ -90,9 +84,7 @@ class FastPathTest {
         server
             .http()
             .send(
-                server
-                    .http()
-                    .request(fixture.base(3) + "/events")
+                bare()
                     .header("Authorization", "Bearer " + fixture.token("a1"))
                     .header("x-api-key", "not-the-key"));
     assertThat(wrongKey.status()).isEqualTo(401);
