@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pullroute.admin.AdminRoutes;
 import io.pullroute.admin.AdminService;
+import io.pullroute.admin.CachedAdminRepository;
 import io.pullroute.admin.Demo;
 import io.pullroute.admin.JdbiAdminRepository;
 import io.pullroute.admin.OrganizationService;
@@ -93,7 +94,11 @@ public final class Pullroute implements AutoCloseable {
       AuthService auth = new AuthService(credentials, tokens, hasher);
       hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
       AdminService admin =
-          new AdminService(new JdbiAdminRepository(database.jdbi()), hasher, clock, hub::poke);
+          new AdminService(
+              new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())),
+              hasher,
+              clock,
+              hub::poke);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
 
       if (config.operatorSecret() != null) {

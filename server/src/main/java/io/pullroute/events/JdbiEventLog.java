@@ -33,11 +33,25 @@ public final class JdbiEventLog implements EventLog {
    */
   public static List<Event> append(
       Handle handle, Instant now, String orgId, String correlationId, List<EventDraft> drafts) {
-    if (drafts.isEmpty()) {
+    return append(handle, now, List.of(new Appended(orgId, correlationId, drafts)));
+  }
+
+  /** Drafts of one command: its organization and correlation id with them. */
+  public record Appended(String orgId, String correlationId, List<EventDraft> drafts) {}
+
+  /**
+   * Appends the drafts of several commands committed in one transaction, in the given order, with
+   * one turn on the sequence row (see {@link #append(Handle, Instant, String, String, List)}).
+   */
+  public static List<Event> append(Handle handle, Instant now, List<Appended> commands) {
+    int count = 0;
+    for (Appended command : commands) {
+      count += command.drafts().size();
+    }
+    if (count == 0) {
       return List.of();
     }
     Turns.sequence(handle);
-    int count = drafts.size();
     long nowMillis = now.toEpochMilli();
     int updated =
         handle
@@ -68,33 +82,36 @@ public final class JdbiEventLog implements EventLog {
                 + COLUMNS
                 + ") VALUES (:seq, :id, :org, :type, :resourceType, :resourceId, :audience,"
                 + " :correlationId, :payload, :createdAt)");
-    for (int i = 0; i < count; i++) {
-      EventDraft draft = drafts.get(i);
-      Event event =
-          new Event(
-              firstSeq + i,
-              idMillis + "-" + (firstN + i),
-              orgId,
-              draft.type(),
-              draft.resourceType(),
-              draft.resourceId(),
-              draft.audience(),
-              correlationId,
-              draft.payload(),
-              now);
-      events.add(event);
-      batch
-          .bind("seq", event.seq())
-          .bind("id", event.id())
-          .bind("org", orgId)
-          .bind("type", event.type())
-          .bind("resourceType", event.resourceType())
-          .bind("resourceId", event.resourceId())
-          .bind("audience", String.join(" ", event.audience()))
-          .bind("correlationId", correlationId)
-          .bind("payload", event.payload())
-          .bind("createdAt", now)
-          .add();
+    int i = 0;
+    for (Appended command : commands) {
+      for (EventDraft draft : command.drafts()) {
+        Event event =
+            new Event(
+                firstSeq + i,
+                idMillis + "-" + (firstN + i),
+                command.orgId(),
+                draft.type(),
+                draft.resourceType(),
+                draft.resourceId(),
+                draft.audience(),
+                command.correlationId(),
+                draft.payload(),
+                now);
+        i++;
+        events.add(event);
+        batch
+            .bind("seq", event.seq())
+            .bind("id", event.id())
+            .bind("org", event.orgId())
+            .bind("type", event.type())
+            .bind("resourceType", event.resourceType())
+            .bind("resourceId", event.resourceId())
+            .bind("audience", String.join(" ", event.audience()))
+            .bind("correlationId", event.correlationId())
+            .bind("payload", event.payload())
+            .bind("createdAt", now)
+            .add();
+      }
     }
     batch.execute();
     return events;

@@ -5,7 +5,6 @@ import static io.pullroute.store.Rows.instant;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
-import io.pullroute.store.StoreErrors;
 import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -45,11 +44,44 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     return jdbi.inTransaction(handle -> work.apply(new JdbiTx(handle, now)));
   }
 
+  /**
+   * Each command runs under a savepoint of its own, rolled back when it throws; then one append
+   * writes the events of all that ran, under one turn of the event sequence, and one commit makes
+   * them durable: the store writes and syncs once for the whole group.
+   */
+  @Override
+  public List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    return jdbi.inTransaction(
+        handle -> {
+          JdbiTx tx = new JdbiTx(handle, now);
+          List<RuntimeException> failures = new ArrayList<>(commands.size());
+          List<JdbiEventLog.Appended> appended = new ArrayList<>(commands.size());
+          for (int i = 0; i < commands.size(); i++) {
+            Grouped command = commands.get(i);
+            String savepoint = "command" + i;
+            handle.savepoint(savepoint);
+            try {
+              List<EventDraft> drafts = command.work().apply(tx);
+              appended.add(
+                  new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
+              failures.add(null);
+            } catch (RuntimeException refused) {
+              handle.rollbackToSavepoint(savepoint);
+              tx.rolledBack();
+              failures.add(refused);
+            }
+          }
+          JdbiEventLog.append(handle, now, appended);
+          return failures;
+        });
+  }
+
   // ---- reads
 
   @Override
   public Optional<Conversation> conversation(String orgId, String id) {
-    return jdbi.withHandle(handle -> find(handle, orgId, id, false));
+    return jdbi.withHandle(handle -> find(handle, orgId, id));
   }
 
   @Override
@@ -75,7 +107,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                 .bind("key", key)
                 .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)})
                 .findOne()
-                .flatMap(ids -> find(handle, ids[0], ids[1], false)));
+                .flatMap(ids -> find(handle, ids[0], ids[1])));
   }
 
   @Override
@@ -218,28 +250,13 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   // ---- shared row mapping
 
   /**
-   * A request with its participants. Unlocked, it is read in one statement, so that a join
-   * committing meanwhile cannot pair the row of one moment with the participants of another.
-   * Locked, the row is locked first; participants only change under that lock.
+   * A request with its participants, read in one statement, so that a join committing meanwhile
+   * cannot pair the row of one moment with the participants of another.
    */
-  private static Optional<Conversation> find(
-      Handle handle, String orgId, String id, boolean forUpdate) {
-    if (!forUpdate) {
-      return withParticipantsJoined(handle, "c.org_id = :org AND c.id = :id", orgId, id, null)
-          .stream()
-          .findFirst();
-    }
-    Optional<RowConversation> row =
-        handle
-            .createQuery(
-                "SELECT "
-                    + CONVERSATION_COLUMNS
-                    + " FROM conversation c WHERE c.org_id = :org AND c.id = :id FOR UPDATE")
-            .bind("org", orgId)
-            .bind("id", id)
-            .map((rs, ctx) -> new RowConversation(rs))
-            .findOne();
-    return row.map(found -> withParticipants(handle, List.of(found)).getFirst());
+  private static Optional<Conversation> find(Handle handle, String orgId, String id) {
+    return withParticipantsJoined(handle, "c.org_id = :org AND c.id = :id", orgId, id, null)
+        .stream()
+        .findFirst();
   }
 
   /** Requests matching {@code condition} with their participants, read in one statement. */
@@ -413,43 +430,70 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         String idempotencyKey,
         Instant remindAt,
         Instant inactivityDeadline) {
-      try {
-        handle
-            .createUpdate(
-                "INSERT INTO conversation (id, org_id, list_id, channel_id, state, priority,"
-                    + " created_at, interaction_number, customer, channel_customer_identifier,"
-                    + " additional_attributes, idempotency_key, last_customer_activity_at,"
-                    + " remind_at, inactivity_deadline) VALUES (:id, :org, :list, :channel,"
-                    + " :state, :priority, :createdAt, :number, :customer, :identifier,"
-                    + " :attributes, :key, :createdAt, :remindAt, :deadline)")
-            .bind("id", conversation.id())
-            .bind("org", conversation.orgId())
-            .bind("list", conversation.listId())
-            .bind("channel", conversation.channelId())
-            .bind("state", conversation.state().name())
-            .bind("priority", conversation.priority())
-            .bind("createdAt", conversation.createdAt())
-            .bind("number", conversation.interactionNumber())
-            .bind("customer", conversation.customer())
-            .bind("identifier", conversation.channelCustomerIdentifier())
-            .bind("attributes", conversation.additionalAttributes())
-            .bind("key", idempotencyKey)
-            .bind("remindAt", remindAt)
-            .bind("deadline", inactivityDeadline)
-            .execute();
-        return true;
-      } catch (RuntimeException e) {
-        if (idempotencyKey != null && StoreErrors.isUniqueViolation(e)) {
-          return false;
-        }
-        throw e;
+      // ON CONFLICT, not a caught unique violation: PostgreSQL would abort the transaction, and
+      // with it every other command of its group (see inGroupTransaction).
+      int inserted =
+          handle
+              .createUpdate(
+                  "INSERT INTO conversation (id, org_id, list_id, channel_id, state, priority,"
+                      + " created_at, interaction_number, customer, channel_customer_identifier,"
+                      + " additional_attributes, idempotency_key, last_customer_activity_at,"
+                      + " remind_at, inactivity_deadline) VALUES (:id, :org, :list, :channel,"
+                      + " :state, :priority, :createdAt, :number, :customer, :identifier,"
+                      + " :attributes, :key, :createdAt, :remindAt, :deadline)"
+                      + " ON CONFLICT DO NOTHING")
+              .bind("id", conversation.id())
+              .bind("org", conversation.orgId())
+              .bind("list", conversation.listId())
+              .bind("channel", conversation.channelId())
+              .bind("state", conversation.state().name())
+              .bind("priority", conversation.priority())
+              .bind("createdAt", conversation.createdAt())
+              .bind("number", conversation.interactionNumber())
+              .bind("customer", conversation.customer())
+              .bind("identifier", conversation.channelCustomerIdentifier())
+              .bind("attributes", conversation.additionalAttributes())
+              .bind("key", idempotencyKey)
+              .bind("remindAt", remindAt)
+              .bind("deadline", inactivityDeadline)
+              .execute();
+      if (inserted == 0 && idempotencyKey == null) {
+        throw new IllegalStateException("conversation " + conversation.id() + " exists already");
       }
+      return inserted == 1;
     }
 
+    /**
+     * Who holds each request this transaction locked ({@code pulled_by}, null while on its list),
+     * as its own writes left it: read with the lock, so {@link #pulledBy} needs no statement.
+     */
+    private final Map<String, String> holders = new HashMap<>();
+
+    /** A command of a group was rolled back to its savepoint: what it wrote is gone. */
+    void rolledBack() {
+      holders.clear();
+    }
+
+    /** The row is locked first; participants only change under that lock. */
     @Override
     public Optional<Conversation> lockConversation(String orgId, String id) {
       Turns.row(handle, id);
-      return find(handle, orgId, id, true);
+      Optional<RowConversation> row =
+          handle
+              .createQuery(
+                  "SELECT "
+                      + CONVERSATION_COLUMNS
+                      + ", c.pulled_by FROM conversation c WHERE c.org_id = :org AND c.id = :id"
+                      + " FOR UPDATE")
+              .bind("org", orgId)
+              .bind("id", id)
+              .map(
+                  (rs, ctx) -> {
+                    holders.put(id, rs.getString("pulled_by"));
+                    return new RowConversation(rs);
+                  })
+              .findOne();
+      return row.map(found -> withParticipants(handle, List.of(found)).getFirst());
     }
 
     @Override
@@ -540,6 +584,10 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public AgentState lockAgentState(String orgId, String userId) {
+      Optional<AgentState> existing = agentState(handle, userId, true);
+      if (existing.isPresent()) {
+        return existing.get();
+      }
       handle
           .createUpdate(
               "INSERT INTO agent_state (user_id, org_id, base_state, reason_code, updated_at)"
@@ -600,6 +648,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public String pulledBy(String conversationId) {
+      if (holders.containsKey(conversationId)) {
+        return holders.get(conversationId);
+      }
       return handle
           .createQuery("SELECT pulled_by FROM conversation WHERE id = :id")
           .bind("id", conversationId)
@@ -610,20 +661,26 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public boolean claim(String conversationId, String userId) {
-      return handle
-              .createUpdate(
-                  "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
-                      + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
-                      + " AND NOT EXISTS (SELECT 1 FROM participant p"
-                      + " WHERE p.conversation_id = :id)")
-              .bind("id", conversationId)
-              .bind("user", userId)
-              .execute()
-          == 1;
+      boolean claimed =
+          handle
+                  .createUpdate(
+                      "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
+                          + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
+                          + " AND NOT EXISTS (SELECT 1 FROM participant p"
+                          + " WHERE p.conversation_id = :id)")
+                  .bind("id", conversationId)
+                  .bind("user", userId)
+                  .execute()
+              == 1;
+      if (claimed) {
+        holders.put(conversationId, userId);
+      }
+      return claimed;
     }
 
     @Override
     public void claimHeld(String conversationId, String userId) {
+      holders.put(conversationId, userId);
       handle
           .createUpdate(
               "UPDATE conversation SET pulled_by = :user, remind_at = NULL WHERE id = :id")
@@ -634,6 +691,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public void moveToList(String conversationId, String listId) {
+      holders.put(conversationId, null);
       handle
           .createUpdate("UPDATE conversation SET pulled_by = NULL, list_id = :list WHERE id = :id")
           .bind("id", conversationId)

@@ -17,6 +17,32 @@ public interface RoutingRepository {
    */
   <T> T inTransaction(Function<Tx, T> work);
 
+  /** A command of a group: its work returns the events to append for it. */
+  record Grouped(String orgId, String correlationId, Function<Tx, List<EventDraft>> work) {}
+
+  /**
+   * Runs {@code commands} in one transaction, in order, each on what the ones before it wrote. A
+   * command that throws is undone alone (the others still commit); the events of the rest are
+   * appended in command order and commit with them. Answers, per command, what it threw or null.
+   * Throws when the group as a whole failed (nothing of it committed).
+   *
+   * <p>The transaction holds the locks of every command until it ends, so callers run one group at
+   * a time. This default runs each command in a transaction of its own.
+   */
+  default List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
+    List<RuntimeException> failures = new java.util.ArrayList<>(commands.size());
+    for (Grouped command : commands) {
+      try {
+        inTransaction(
+            tx -> tx.append(command.orgId(), command.correlationId(), command.work().apply(tx)));
+        failures.add(null);
+      } catch (RuntimeException refused) {
+        failures.add(refused);
+      }
+    }
+    return failures;
+  }
+
   Optional<Conversation> conversation(String orgId, String id);
 
   /** The organization of a request, for timers that work across organizations. */

@@ -42,12 +42,14 @@ public final class RoutingService {
   private final RoutingRepository repository;
   private final AdminRepository admin;
   private final EventHub hub;
+  private final GroupCommit group;
   private volatile Consumer<String> audienceChanged = userId -> {};
 
   public RoutingService(RoutingRepository repository, AdminRepository admin, EventHub hub) {
     this.repository = repository;
     this.admin = admin;
     this.hub = hub;
+    this.group = new GroupCommit(repository);
   }
 
   /**
@@ -369,49 +371,49 @@ public final class RoutingService {
         principal,
         id,
         correlationId,
-        () -> {
-          Conversation current = find(principal, id);
-          Channel channel = channel(current);
-          return commit(
-              principal.orgId(),
-              correlationId,
-              tx -> {
-                Conversation locked = lock(tx, principal.orgId(), id);
-                if (!locked.listId().equals(listId)) {
-                  throw new NotFound("interaction", id + " in workbin " + listId);
-                }
-                if (tx.pulledBy(id) != null) {
-                  throw new Conflict("conversation", "conversation " + id + " was pulled already");
-                }
-                check.accept(locked);
-                locked.checkPullable();
-                if (!tx.claim(id, agent.id())) {
-                  throw new Conflict("conversation", "conversation " + id + " was pulled already");
-                }
-                Participant participant = new Participant(agent.id(), agent.username(), tx.now());
-                Conversation pulled = locked.join(participant);
-                tx.lockAgentState(principal.orgId(), agent.id());
-                tx.addParticipant(id, participant);
-                tx.saveState(pulled);
-                long referenceId = tx.nextReferenceId();
-                List<EventDraft> events = new ArrayList<>();
-                events.add(
-                    RoutingEvents.listRequest(
-                        RoutingEvents.REMOVED, pulled, channel, tx.now(), null));
-                events.addAll(extra.of(locked, pulled, referenceId));
-                events.add(
-                    RoutingEvents.entity(
-                        "EntityAdded",
-                        pulled,
-                        RoutingEvents.AGENT,
-                        agent.id(),
-                        displayName(agent),
-                        agent.id(),
-                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
-                events.add(RoutingEvents.active(agent.id(), pulled, channel));
-                return Outcome.of(new WorkbinResult(pulled, referenceId), events);
-              });
-        },
+        () ->
+            commit(
+                principal.orgId(),
+                correlationId,
+                tx -> {
+                  Conversation locked = lock(tx, principal.orgId(), id);
+                  if (!locked.listId().equals(listId)) {
+                    throw new NotFound("interaction", id + " in workbin " + listId);
+                  }
+                  Channel channel = channel(locked);
+                  if (tx.pulledBy(id) != null) {
+                    throw new Conflict(
+                        "conversation", "conversation " + id + " was pulled already");
+                  }
+                  check.accept(locked);
+                  locked.checkPullable();
+                  if (!tx.claim(id, agent.id())) {
+                    throw new Conflict(
+                        "conversation", "conversation " + id + " was pulled already");
+                  }
+                  Participant participant = new Participant(agent.id(), agent.username(), tx.now());
+                  Conversation pulled = locked.join(participant);
+                  tx.lockAgentState(principal.orgId(), agent.id());
+                  tx.addParticipant(id, participant);
+                  tx.saveState(pulled);
+                  long referenceId = tx.nextReferenceId();
+                  List<EventDraft> events = new ArrayList<>();
+                  events.add(
+                      RoutingEvents.listRequest(
+                          RoutingEvents.REMOVED, pulled, channel, tx.now(), null));
+                  events.addAll(extra.of(locked, pulled, referenceId));
+                  events.add(
+                      RoutingEvents.entity(
+                          "EntityAdded",
+                          pulled,
+                          RoutingEvents.AGENT,
+                          agent.id(),
+                          displayName(agent),
+                          agent.id(),
+                          Set.of(Audience.conversation(id), Audience.user(agent.id()))));
+                  events.add(RoutingEvents.active(agent.id(), pulled, channel));
+                  return Outcome.of(new WorkbinResult(pulled, referenceId), events);
+                }),
         agent.id());
   }
 
@@ -873,13 +875,7 @@ public final class RoutingService {
 
   private <T> T commit(
       String orgId, String correlationId, Function<RoutingRepository.Tx, Outcome<T>> work) {
-    Outcome<T> outcome =
-        repository.inTransaction(
-            tx -> {
-              Outcome<T> done = work.apply(tx);
-              tx.append(orgId, correlationId, done.events());
-              return done;
-            });
+    Outcome<T> outcome = group.run(orgId, correlationId, work);
     if (!outcome.events().isEmpty()) {
       hub.poke();
     }

@@ -1,0 +1,190 @@
+package io.pullroute.routing;
+
+import io.pullroute.events.EventDraft;
+import io.pullroute.routing.RoutingRepository.Grouped;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+
+/**
+ * Group commit of routing commands. Commands that arrive while a transaction is running wait and
+ * then run together in the next one (at most {@value #MAX_GROUP}): one commit, one turn on the
+ * event sequence and one write of the store for the group, instead of one each. Under load the
+ * store's commit — which serializes every command that appends events — is paid once per group;
+ * alone, a command runs at once in a transaction of its own, as before.
+ *
+ * <p>Leader and followers: the caller that finds no transaction running runs the group itself (the
+ * leader); the others wait. When its group has committed, the leader hands the next group to the
+ * first caller waiting and returns. So one group runs at a time in this process, which is what lets
+ * a group lock many requests without a cycle of waits with another group.
+ *
+ * <p>A command that throws is undone alone and gets its own exception; when the group as a whole
+ * fails (its commit, say), each of its commands is run again alone, so nobody gets another
+ * command's failure. Thread-safe.
+ */
+final class GroupCommit {
+  /**
+   * Most commands in one transaction. Each runs under a savepoint; PostgreSQL tracks up to 64
+   * subtransactions of a transaction in shared memory before it spills them to disk.
+   */
+  static final int MAX_GROUP = 64;
+
+  private final RoutingRepository repository;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final ArrayDeque<Pending<?>> waiting = new ArrayDeque<>();
+  private boolean running;
+
+  GroupCommit(RoutingRepository repository) {
+    this.repository = repository;
+  }
+
+  /** Runs {@code work} in a transaction, with others; returns once it has committed. */
+  <T> RoutingService.Outcome<T> run(
+      String orgId,
+      String correlationId,
+      Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
+    Pending<T> mine = new Pending<>(orgId, correlationId, work);
+    boolean lead;
+    lock.lock();
+    try {
+      waiting.add(mine);
+      lead = !running;
+      running = true;
+    } finally {
+      lock.unlock();
+    }
+    if (lead || mine.role.join() == Role.LEAD) {
+      lead();
+    }
+    return mine.outcome();
+  }
+
+  /** Commands waiting for their group (for tests). */
+  int waiting() {
+    lock.lock();
+    try {
+      return waiting.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private enum Role {
+    LEAD,
+    DONE
+  }
+
+  /** Runs the next group (the caller's command is its first), then hands over. */
+  private void lead() {
+    List<Pending<?>> group = new ArrayList<>();
+    lock.lock();
+    try {
+      while (group.size() < MAX_GROUP && !waiting.isEmpty()) {
+        group.add(waiting.poll());
+      }
+    } finally {
+      lock.unlock();
+    }
+    try {
+      commit(group);
+    } finally {
+      Pending<?> next;
+      lock.lock();
+      try {
+        next = waiting.peek();
+        running = next != null;
+      } finally {
+        lock.unlock();
+      }
+      if (next != null) {
+        next.role.complete(Role.LEAD);
+      }
+      for (Pending<?> done : group) {
+        done.role.complete(Role.DONE);
+      }
+    }
+  }
+
+  private void commit(List<Pending<?>> group) {
+    if (group.size() == 1) {
+      group.getFirst().runAlone(repository);
+      return;
+    }
+    List<RuntimeException> failures;
+    try {
+      failures = repository.inGroupTransaction(group.stream().map(Pending::grouped).toList());
+    } catch (RuntimeException | Error whole) {
+      // Nothing of the group committed: each command alone, to each its own result.
+      group.forEach(pending -> pending.runAlone(repository));
+      return;
+    }
+    for (int i = 0; i < group.size(); i++) {
+      if (failures.get(i) != null) {
+        group.get(i).failed(failures.get(i));
+      }
+    }
+  }
+
+  /** A command waiting for its transaction, and then what came of it. */
+  private static final class Pending<T> {
+    private final String orgId;
+    private final String correlationId;
+    private final Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work;
+    final CompletableFuture<Role> role = new CompletableFuture<>();
+    // Written by the leader before role completes, read by the caller after: role orders them.
+    private RoutingService.Outcome<T> outcome;
+    private Throwable failure;
+
+    Pending(
+        String orgId,
+        String correlationId,
+        Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
+      this.orgId = orgId;
+      this.correlationId = correlationId;
+      this.work = work;
+    }
+
+    Grouped grouped() {
+      return new Grouped(orgId, correlationId, this::apply);
+    }
+
+    private List<EventDraft> apply(RoutingRepository.Tx tx) {
+      outcome = work.apply(tx);
+      failure = null;
+      return outcome.events();
+    }
+
+    void runAlone(RoutingRepository repository) {
+      try {
+        outcome =
+            repository.inTransaction(
+                tx -> {
+                  RoutingService.Outcome<T> done = work.apply(tx);
+                  tx.append(orgId, correlationId, done.events());
+                  return done;
+                });
+        failure = null;
+      } catch (RuntimeException | Error e) {
+        failed(e);
+      }
+    }
+
+    void failed(Throwable e) {
+      outcome = null;
+      failure = e;
+    }
+
+    RoutingService.Outcome<T> outcome() {
+      if (failure instanceof RuntimeException refused) {
+        throw refused;
+      }
+      if (failure instanceof Error error) {
+        throw error;
+      }
+      return outcome;
+    }
+  }
+}

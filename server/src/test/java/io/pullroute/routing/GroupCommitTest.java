@@ -1,0 +1,256 @@
+package io.pullroute.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pullroute.common.PullrouteException.Conflict;
+import io.pullroute.events.Audience;
+import io.pullroute.events.Event;
+import io.pullroute.events.EventDraft;
+import io.pullroute.routing.RoutingRepository.Grouped;
+import io.pullroute.testing.EventsSeen;
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestServer;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Group commit: commands that arrive while a transaction runs commit together in the next one; a
+ * command that throws is undone alone; a group that fails as a whole runs each command alone.
+ */
+class GroupCommitTest {
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_command_that_throws_in_a_group_is_undone_alone(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-undo");
+      String x = org.intake(org.webChannel, 0);
+      String y = org.intake(org.webChannel, 0);
+      String a1 = org.id("a1");
+      String a2 = org.id("a2");
+      RoutingRepository repository =
+          new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
+      long mark = EventsSeen.mark(server.server());
+
+      List<RuntimeException> failures =
+          repository.inGroupTransaction(
+              List.of(
+                  new Grouped(
+                      org.orgId,
+                      "first",
+                      tx -> {
+                        tx.lockConversation(org.orgId, x);
+                        assertThat(tx.claim(x, a1)).isTrue();
+                        return List.of(draft(org.orgId, "first"));
+                      }),
+                  new Grouped(
+                      org.orgId,
+                      "undone",
+                      tx -> {
+                        tx.lockConversation(org.orgId, y);
+                        assertThat(tx.claim(y, a1)).isTrue();
+                        throw new Conflict("conversation", "refused after writing");
+                      }),
+                  new Grouped(
+                      org.orgId,
+                      "third",
+                      tx -> {
+                        tx.lockConversation(org.orgId, x);
+                        tx.lockConversation(org.orgId, y);
+                        // What the first wrote stays; what the second wrote is gone.
+                        assertThat(tx.pulledBy(x)).isEqualTo(a1);
+                        assertThat(tx.pulledBy(y)).isNull();
+                        assertThat(tx.claim(y, a2)).isTrue();
+                        return List.of(draft(org.orgId, "third"));
+                      })));
+
+      assertThat(failures.get(0)).isNull();
+      assertThat(failures.get(1)).isInstanceOf(Conflict.class);
+      assertThat(failures.get(2)).isNull();
+      assertThat(repository.heldBy(org.orgId, x)).contains(a1);
+      assertThat(repository.heldBy(org.orgId, y)).contains(a2);
+      List<Event> events = EventsSeen.after(server.server(), org.orgId, mark);
+      assertThat(events).extracting(Event::correlationId).containsExactly("first", "third");
+      assertThat(events.get(1).seq()).isEqualTo(events.get(0).seq() + 1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void commands_arriving_during_a_transaction_commit_together_in_the_next(StoreKind store)
+      throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      String orgId = server.http().createOrganization("group-next").orgId();
+      List<Integer> groups = Collections.synchronizedList(new ArrayList<>());
+      GroupCommit commit = new GroupCommit(recording(server, groups, false));
+      long mark = EventsSeen.mark(server.server());
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<String> first =
+            callers.submit(
+                () ->
+                    commit
+                        .run(
+                            orgId,
+                            "first",
+                            tx -> {
+                              running.countDown();
+                              awaitQuietly(release);
+                              return RoutingService.Outcome.of(
+                                  "first", List.of(draft(orgId, "first")));
+                            })
+                        .result());
+        running.await();
+        List<Future<String>> next = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+          String name = "next-" + i;
+          next.add(
+              callers.submit(
+                  () ->
+                      commit
+                          .run(
+                              orgId,
+                              name,
+                              tx -> RoutingService.Outcome.of(name, List.of(draft(orgId, name))))
+                          .result()));
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 5);
+        release.countDown();
+
+        assertThat(first.get()).isEqualTo("first");
+        for (int i = 0; i < 5; i++) {
+          assertThat(next.get(i).get()).isEqualTo("next-" + i);
+        }
+      }
+      assertThat(groups).containsExactly(1, 5);
+      List<Event> events = EventsSeen.after(server.server(), orgId, mark);
+      assertThat(events).hasSize(6);
+      assertThat(events.getFirst().correlationId()).isEqualTo("first");
+      assertThat(events.subList(1, 6))
+          .extracting(Event::correlationId)
+          .containsExactlyInAnyOrder("next-0", "next-1", "next-2", "next-3", "next-4");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_group_that_fails_as_a_whole_runs_each_command_alone(StoreKind store) throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      String orgId = server.http().createOrganization("group-alone").orgId();
+      List<Integer> groups = Collections.synchronizedList(new ArrayList<>());
+      GroupCommit commit = new GroupCommit(recording(server, groups, true));
+      long mark = EventsSeen.mark(server.server());
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<?> first =
+            callers.submit(
+                () ->
+                    commit.run(
+                        orgId,
+                        "first",
+                        tx -> {
+                          running.countDown();
+                          awaitQuietly(release);
+                          return RoutingService.Outcome.of("first", List.of());
+                        }));
+        running.await();
+        Future<String> ok =
+            callers.submit(
+                () ->
+                    commit
+                        .run(
+                            orgId,
+                            "ok",
+                            tx -> RoutingService.Outcome.of("ok", List.of(draft(orgId, "ok"))))
+                        .result());
+        await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 1);
+        Future<String> refused =
+            callers.submit(
+                () ->
+                    commit
+                        .<String>run(
+                            orgId,
+                            "refused",
+                            tx -> {
+                              throw new Conflict("conversation", "refused");
+                            })
+                        .result());
+        await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 2);
+        release.countDown();
+
+        first.get();
+        assertThat(ok.get()).isEqualTo("ok");
+        assertThatThrownBy(refused::get).hasCauseInstanceOf(Conflict.class);
+      }
+      // The group of two failed as a whole (injected); each then ran alone.
+      assertThat(groups).containsExactly(1, 2, 1, 1);
+      assertThat(EventsSeen.after(server.server(), orgId, mark))
+          .extracting(Event::correlationId)
+          .containsExactly("ok");
+    }
+  }
+
+  /**
+   * The real repository, recording the size of every transaction's group (1 for a transaction of
+   * its own); with {@code failGroups}, every group transaction fails before it starts.
+   */
+  private static RoutingRepository recording(
+      TestServer server, List<Integer> groups, boolean failGroups) {
+    RoutingRepository real =
+        new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
+    return (RoutingRepository)
+        Proxy.newProxyInstance(
+            RoutingRepository.class.getClassLoader(),
+            new Class<?>[] {RoutingRepository.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("inTransaction")) {
+                groups.add(1);
+              } else if (method.getName().equals("inGroupTransaction")) {
+                groups.add(((List<?>) args[0]).size());
+                if (failGroups) {
+                  throw new IllegalStateException("injected: the group failed as a whole");
+                }
+              }
+              try {
+                return method.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static EventDraft draft(String orgId, String marker) {
+    return new EventDraft(
+        "test.Grouped",
+        "lists",
+        "L",
+        Set.of(Audience.organization(orgId)),
+        "{\"marker\":\"" + marker + "\"}");
+  }
+}
