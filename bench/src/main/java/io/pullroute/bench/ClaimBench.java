@@ -27,8 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * has not seen taken.
  */
 final class ClaimBench {
-  /** Requests claimed in an untimed round before the measured one, on both sides. */
-  private static final int WARM_UP = 600;
+  /**
+   * Requests claimed in an untimed round before the measured one, on both sides. 600 was too few:
+   * the server's C2 compiler still took half a core through the measured round.
+   */
+  private static final int WARM_UP = 4000;
 
   private ClaimBench() {}
 

@@ -6,6 +6,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
@@ -16,10 +19,10 @@ import java.util.function.Function;
  * store's commit — which serializes every command that appends events — is paid once per group;
  * alone, a command runs at once in a transaction of its own, as before.
  *
- * <p>Leader and followers: the caller that finds no transaction running runs the group itself (the
- * leader); the others wait. When its group has committed, the leader hands the next group to the
- * first caller waiting and returns. So one group runs at a time in this process, which is what lets
- * a group lock many requests without a cycle of waits with another group.
+ * <p>One committer thread runs the groups, one after the other; callers wait for theirs. So one
+ * group runs at a time in this process, which is what lets a group lock many requests without a
+ * cycle of waits with another group. A command must not run another command inside its own
+ * transaction (it would wait for itself): that fails at once.
  *
  * <p>A command that throws is undone alone and gets its own exception; when the group as a whole
  * fails (its commit, say), each of its commands is run again alone, so nobody gets another
@@ -32,10 +35,30 @@ final class GroupCommit {
    */
   static final int MAX_GROUP = 64;
 
+  private static final String COMMITTER = "pullroute-group-commit";
+
   private final RoutingRepository repository;
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Pending<?>> waiting = new ArrayDeque<>();
   private boolean running;
+
+  /**
+   * The committer: one platform thread, started when commands wait and gone after a minute without.
+   * Not a virtual thread: every command of the process waits for it, so it must not queue for a
+   * carrier behind the request handlers it serves.
+   */
+  private final ThreadPoolExecutor committer =
+      new ThreadPoolExecutor(
+          0,
+          1,
+          1,
+          TimeUnit.MINUTES,
+          new LinkedBlockingQueue<>(),
+          runnable -> {
+            Thread thread = new Thread(runnable, COMMITTER);
+            thread.setDaemon(true);
+            return thread;
+          });
 
   GroupCommit(RoutingRepository repository) {
     this.repository = repository;
@@ -46,19 +69,23 @@ final class GroupCommit {
       String orgId,
       String correlationId,
       Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
+    if (Thread.currentThread().getName().equals(COMMITTER)) {
+      throw new IllegalStateException("a command ran another command inside its transaction");
+    }
     Pending<T> mine = new Pending<>(orgId, correlationId, work);
-    boolean lead;
+    boolean start;
     lock.lock();
     try {
       waiting.add(mine);
-      lead = !running;
+      start = !running;
       running = true;
     } finally {
       lock.unlock();
     }
-    if (lead || mine.role.join() == Role.LEAD) {
-      lead();
+    if (start) {
+      committer.execute(this::commitWhileWaiting);
     }
+    mine.done.join();
     return mine.outcome();
   }
 
@@ -72,38 +99,26 @@ final class GroupCommit {
     }
   }
 
-  private enum Role {
-    LEAD,
-    DONE
-  }
-
-  /** Runs the next group (the caller's command is its first), then hands over. */
-  private void lead() {
-    List<Pending<?>> group = new ArrayList<>();
-    lock.lock();
-    try {
-      while (group.size() < MAX_GROUP && !waiting.isEmpty()) {
-        group.add(waiting.poll());
-      }
-    } finally {
-      lock.unlock();
-    }
-    try {
-      commit(group);
-    } finally {
-      Pending<?> next;
+  /** On the committer thread: groups, one after the other, until nobody waits. */
+  private void commitWhileWaiting() {
+    while (true) {
+      List<Pending<?>> group = new ArrayList<>();
       lock.lock();
       try {
-        next = waiting.peek();
-        running = next != null;
+        while (group.size() < MAX_GROUP && !waiting.isEmpty()) {
+          group.add(waiting.poll());
+        }
+        if (group.isEmpty()) {
+          running = false;
+          return;
+        }
       } finally {
         lock.unlock();
       }
-      if (next != null) {
-        next.role.complete(Role.LEAD);
-      }
-      for (Pending<?> done : group) {
-        done.role.complete(Role.DONE);
+      try {
+        commit(group);
+      } finally {
+        group.forEach(pending -> pending.done.complete(null));
       }
     }
   }
@@ -133,8 +148,8 @@ final class GroupCommit {
     private final String orgId;
     private final String correlationId;
     private final Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work;
-    final CompletableFuture<Role> role = new CompletableFuture<>();
-    // Written by the leader before role completes, read by the caller after: role orders them.
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    // Written by the committer before done completes, read by the caller after: done orders them.
     private RoutingService.Outcome<T> outcome;
     private Throwable failure;
 
