@@ -117,6 +117,9 @@ final class GroupCommit {
       }
       try {
         commit(group);
+      } catch (RuntimeException | Error unexpected) {
+        // commit() gives each command its own result; this is a bug's last line: nobody hangs.
+        group.forEach(pending -> pending.failed(unexpected));
       } finally {
         group.forEach(pending -> pending.done.complete(null));
       }
