@@ -177,14 +177,7 @@ final class GroupCommit {
 
     void runAlone(RoutingRepository repository) {
       try {
-        outcome =
-            repository.inTransaction(
-                tx -> {
-                  RoutingService.Outcome<T> done = work.apply(tx);
-                  tx.append(orgId, correlationId, done.events());
-                  return done;
-                });
-        failure = null;
+        repository.inTransaction(grouped()::runAlone);
       } catch (RuntimeException | Error e) {
         failed(e);
       }

@@ -18,7 +18,12 @@ public interface RoutingRepository {
   <T> T inTransaction(Function<Tx, T> work);
 
   /** A command of a group: its work returns the events to append for it. */
-  record Grouped(String orgId, String correlationId, Function<Tx, List<EventDraft>> work) {}
+  record Grouped(String orgId, String correlationId, Function<Tx, List<EventDraft>> work) {
+    /** Runs the work in {@code tx} and appends its events: a command alone in its transaction. */
+    public List<Event> runAlone(Tx tx) {
+      return tx.append(orgId, correlationId, work.apply(tx));
+    }
+  }
 
   /**
    * Runs {@code commands} in one transaction, in order, each on what the ones before it wrote. A
@@ -33,8 +38,7 @@ public interface RoutingRepository {
     List<RuntimeException> failures = new java.util.ArrayList<>(commands.size());
     for (Grouped command : commands) {
       try {
-        inTransaction(
-            tx -> tx.append(command.orgId(), command.correlationId(), command.work().apply(tx)));
+        inTransaction(command::runAlone);
         failures.add(null);
       } catch (RuntimeException refused) {
         failures.add(refused);
