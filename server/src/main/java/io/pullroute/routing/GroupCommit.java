@@ -68,11 +68,12 @@ final class GroupCommit {
   <T> RoutingService.Outcome<T> run(
       String orgId,
       String correlationId,
+      RoutingRepository.Locks locks,
       Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
     if (Thread.currentThread().getName().equals(COMMITTER)) {
       throw new IllegalStateException("a command ran another command inside its transaction");
     }
-    Pending<T> mine = new Pending<>(orgId, correlationId, work);
+    Pending<T> mine = new Pending<>(orgId, correlationId, locks, work);
     boolean start;
     lock.lock();
     try {
@@ -150,6 +151,7 @@ final class GroupCommit {
   private static final class Pending<T> {
     private final String orgId;
     private final String correlationId;
+    private final RoutingRepository.Locks locks;
     private final Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work;
     final CompletableFuture<Void> done = new CompletableFuture<>();
     // Written by the committer before done completes, read by the caller after: done orders them.
@@ -159,14 +161,16 @@ final class GroupCommit {
     Pending(
         String orgId,
         String correlationId,
+        RoutingRepository.Locks locks,
         Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
       this.orgId = orgId;
       this.correlationId = correlationId;
+      this.locks = locks;
       this.work = work;
     }
 
     Grouped grouped() {
-      return new Grouped(orgId, correlationId, this::apply);
+      return new Grouped(orgId, correlationId, locks, this::apply);
     }
 
     private List<EventDraft> apply(RoutingRepository.Tx tx) {

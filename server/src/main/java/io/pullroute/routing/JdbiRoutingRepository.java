@@ -18,9 +18,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.StatementContext;
 
 /** {@link RoutingRepository} on JDBC: all routing SQL. Thread-safe. */
 public final class JdbiRoutingRepository implements RoutingRepository {
@@ -29,25 +32,61 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           + " c.customer, c.channel_customer_identifier, c.additional_attributes, c.created_at,"
           + " c.last_customer_activity_at, c.closed_at, c.closed_by";
 
+  /**
+   * How many {@code referenceId}s one {@code nextval} of {@code workbin_reference_seq} reserves:
+   * its increment (migration V5).
+   */
+  static final int REFERENCE_BLOCK = 64;
+
   private final Jdbi jdbi;
   private final InstantSource clock;
+  private final ReferenceIds referenceIds = new ReferenceIds();
 
   public JdbiRoutingRepository(Jdbi jdbi, InstantSource clock) {
     this.jdbi = jdbi;
     this.clock = clock;
   }
 
+  /**
+   * {@code referenceId}s handed out from blocks of {@value #REFERENCE_BLOCK} reserved in the store:
+   * one statement per block, not one per id. Unique across servers sharing a store and increasing
+   * in each; a block not used up when the server stops leaves a gap, as any sequence may.
+   */
+  private static final class ReferenceIds {
+    private long next;
+    private long end;
+
+    synchronized long next(Handle handle) {
+      if (next == end) {
+        next =
+            handle.createQuery("SELECT nextval('workbin_reference_seq')").mapTo(Long.class).one();
+        end = next + REFERENCE_BLOCK;
+      }
+      return next++;
+    }
+  }
+
   @Override
   public <T> T inTransaction(Function<Tx, T> work) {
     // Milliseconds, as the wire shows times: what is stored and what is computed agree.
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    return jdbi.inTransaction(handle -> work.apply(new JdbiTx(handle, now)));
+    return jdbi.inTransaction(
+        handle -> {
+          JdbiTx tx = new JdbiTx(handle, now);
+          T result = work.apply(tx);
+          tx.finish();
+          return result;
+        });
   }
 
   /**
-   * Each command runs under a savepoint of its own, rolled back when it throws; then one append
-   * writes the events of all that ran, under one turn of the event sequence, and one commit makes
-   * them durable: the store writes and syncs once for the whole group.
+   * First the rows the commands name in their {@link Locks} are locked and read, three statements
+   * for the whole group; each command then finds them read. The commands' writes are held and run
+   * as batches, one per kind, before anything that could read them (see {@link HeldWrites}). A
+   * command that throws drops its held writes; if some had run, they are rolled back to its
+   * savepoint, taken just before they ran. Then one append writes the events of all that ran, under
+   * one turn of the event sequence, and one commit makes them durable: the store writes and syncs
+   * once for the whole group.
    */
   @Override
   public List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
@@ -55,23 +94,23 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     return jdbi.inTransaction(
         handle -> {
           JdbiTx tx = new JdbiTx(handle, now);
+          tx.lockAhead(commands);
           List<RuntimeException> failures = new ArrayList<>(commands.size());
           List<JdbiEventLog.Appended> appended = new ArrayList<>(commands.size());
           for (int i = 0; i < commands.size(); i++) {
             Grouped command = commands.get(i);
-            String savepoint = "command" + i;
-            handle.savepoint(savepoint);
+            tx.beginCommand("command" + i);
             try {
               List<EventDraft> drafts = command.work().apply(tx);
               appended.add(
                   new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
               failures.add(null);
             } catch (RuntimeException refused) {
-              handle.rollbackToSavepoint(savepoint);
-              tx.rolledBack();
+              tx.undoCommand();
               failures.add(refused);
             }
           }
+          tx.finish();
           JdbiEventLog.append(handle, now, appended);
           return failures;
         });
@@ -385,33 +424,191 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     }
   }
 
+  private static final String AGENT_STATE_SELECT =
+      "SELECT user_id, org_id, base_state, reason_code, updated_at FROM agent_state";
+
   private static Optional<AgentState> agentState(Handle handle, String userId, boolean forUpdate) {
     return handle
         .createQuery(
-            "SELECT user_id, org_id, base_state, reason_code, updated_at FROM agent_state"
-                + " WHERE user_id = :user"
-                + (forUpdate ? " FOR UPDATE" : ""))
+            AGENT_STATE_SELECT + " WHERE user_id = :user" + (forUpdate ? " FOR UPDATE" : ""))
         .bind("user", userId)
-        .map(
-            (rs, ctx) ->
-                new AgentState(
-                    rs.getString("user_id"),
-                    rs.getString("org_id"),
-                    AgentState.Base.valueOf(rs.getString("base_state")),
-                    rs.getString("reason_code"),
-                    instant(rs, "updated_at")))
+        .map(JdbiRoutingRepository::agentStateRow)
         .findOne();
+  }
+
+  private static AgentState agentStateRow(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new AgentState(
+        rs.getString("user_id"),
+        rs.getString("org_id"),
+        AgentState.Base.valueOf(rs.getString("base_state")),
+        rs.getString("reason_code"),
+        instant(rs, "updated_at"));
   }
 
   // ---- the transaction
 
-  private static final class JdbiTx implements Tx {
+  /**
+   * Takes a request off its list: only while nobody holds it, it waits unattended and nobody is in
+   * it. Under the row lock the condition is known already; it stays as a guard.
+   */
+  private static final String CLAIM =
+      "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
+          + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
+          + " AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.conversation_id = :id)";
+
+  private static final Set<ConversationState> CLAIMABLE =
+      java.util.EnumSet.of(ConversationState.UNREAD, ConversationState.INACTIVE);
+
+  private final class JdbiTx implements Tx {
     private final Handle handle;
     private final Instant now;
+
+    /**
+     * Requests this transaction locked, as read with their lock and not written since: a command
+     * locking one of them again needs no statement. A write of the request forgets it.
+     */
+    private final Map<String, Conversation> lockedConversations = new HashMap<>();
+
+    /** Agents' states this transaction locked, as read or as it last wrote them. */
+    private final Map<String, AgentState> lockedAgentStates = new HashMap<>();
+
+    /**
+     * Who holds each request this transaction locked ({@code pulled_by}, null while on its list),
+     * as its own writes left it: read with the lock, so {@link #pulledBy} needs no statement.
+     */
+    private final Map<String, String> holders = new HashMap<>();
+
+    /** Writes not run yet: they run as batches before any statement that could see them. */
+    private final HeldWrites held = new HeldWrites();
+
+    /** The savepoint of the group's command running now; null outside a group. */
+    private String savepoint;
+
+    /**
+     * Whether the running command has taken its savepoint: before the first of its writes that
+     * runs. A command refused before any of its writes ran needs none.
+     */
+    private boolean savepointTaken;
+
+    /** Where the running command's held writes start. */
+    private int commandFrom;
+
+    /** Whether the running command wrote (or held a write). */
+    private boolean commandWrote;
 
     JdbiTx(Handle handle, Instant now) {
       this.handle = handle;
       this.now = now;
+    }
+
+    /**
+     * Locks and reads the rows {@code commands} name, requests first and then agents' states, each
+     * kind in one statement and in id order (so two groups on two servers lock in the same order).
+     */
+    void lockAhead(List<Grouped> commands) {
+      Set<String> conversations = new java.util.TreeSet<>();
+      Set<String> agents = new java.util.TreeSet<>();
+      for (Grouped command : commands) {
+        conversations.addAll(command.locks().conversations());
+        agents.addAll(command.locks().agents());
+      }
+      if (!conversations.isEmpty()) {
+        conversations.forEach(id -> Turns.row(handle, id));
+        List<RowConversation> rows =
+            handle
+                .createQuery(
+                    "SELECT "
+                        + CONVERSATION_COLUMNS
+                        + ", c.pulled_by FROM conversation c WHERE c.id IN (<ids>)"
+                        + " ORDER BY c.id FOR UPDATE")
+                .bindList("ids", List.copyOf(conversations))
+                .map(
+                    (rs, ctx) -> {
+                      holders.put(rs.getString("id"), rs.getString("pulled_by"));
+                      return new RowConversation(rs);
+                    })
+                .list();
+        withParticipants(handle, rows).forEach(c -> lockedConversations.put(c.id(), c));
+      }
+      if (!agents.isEmpty()) {
+        handle
+            .createQuery(
+                AGENT_STATE_SELECT + " WHERE user_id IN (<users>) ORDER BY user_id FOR UPDATE")
+            .bindList("users", List.copyOf(agents))
+            .map(JdbiRoutingRepository::agentStateRow)
+            .forEach(state -> lockedAgentStates.put(state.userId(), state));
+      }
+    }
+
+    /** A command of the group starts; its savepoint is {@code name}. */
+    void beginCommand(String name) {
+      savepoint = name;
+      savepointTaken = false;
+      commandFrom = held.size();
+      commandWrote = false;
+    }
+
+    /** The commands are done: their held writes run (before the events are appended). */
+    void finish() {
+      savepoint = null;
+      flush();
+    }
+
+    /**
+     * The running command threw: what it wrote is undone (held writes dropped, run ones rolled back
+     * to its savepoint), and when it wrote, what this transaction read is read again when needed.
+     */
+    void undoCommand() {
+      held.dropFrom(commandFrom);
+      if (savepointTaken) {
+        handle.rollbackToSavepoint(savepoint);
+      }
+      if (commandWrote) {
+        holders.clear();
+        lockedConversations.clear();
+        lockedAgentStates.clear();
+      }
+    }
+
+    /**
+     * Runs the held writes: before any statement that could see them. The running command's own run
+     * after its savepoint, the earlier commands' before it.
+     */
+    private void flush() {
+      if (held.size() == 0) {
+        return;
+      }
+      if (savepoint != null && !savepointTaken && held.size() > commandFrom) {
+        held.run(handle, 0, commandFrom);
+        handle.savepoint(savepoint);
+        savepointTaken = true;
+      }
+      held.run(handle, 0, held.size());
+      commandFrom = 0;
+    }
+
+    /** Before a write that runs at once: held writes run first, then the command's savepoint. */
+    private void writing() {
+      flush();
+      if (savepoint != null && !savepointTaken) {
+        handle.savepoint(savepoint);
+        savepointTaken = true;
+      }
+      commandWrote = true;
+    }
+
+    /** Before a write of request {@code id} that runs at once. */
+    private void writingConversation(String id) {
+      writing();
+      lockedConversations.remove(id);
+    }
+
+    /** Holds a write of request {@code id}; what was read of it is no longer current. */
+    private void holdConversationWrite(
+        String id, String sql, Consumer<PreparedBatch> arguments, boolean exactlyOne) {
+      held.hold(sql, id, arguments, exactlyOne);
+      lockedConversations.remove(id);
+      commandWrote = true;
     }
 
     @Override
@@ -430,6 +627,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         String idempotencyKey,
         Instant remindAt,
         Instant inactivityDeadline) {
+      writingConversation(conversation.id());
       // ON CONFLICT, not a caught unique violation: PostgreSQL would abort the transaction, and
       // with it every other command of its group (see inGroupTransaction).
       int inserted =
@@ -463,20 +661,14 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       return inserted == 1;
     }
 
-    /**
-     * Who holds each request this transaction locked ({@code pulled_by}, null while on its list),
-     * as its own writes left it: read with the lock, so {@link #pulledBy} needs no statement.
-     */
-    private final Map<String, String> holders = new HashMap<>();
-
-    /** A command of a group was rolled back to its savepoint: what it wrote is gone. */
-    void rolledBack() {
-      holders.clear();
-    }
-
     /** The row is locked first; participants only change under that lock. */
     @Override
     public Optional<Conversation> lockConversation(String orgId, String id) {
+      Conversation locked = lockedConversations.get(id);
+      if (locked != null) {
+        return locked.orgId().equals(orgId) ? Optional.of(locked) : Optional.empty();
+      }
+      flush();
       Turns.row(handle, id);
       Optional<RowConversation> row =
           handle
@@ -493,101 +685,120 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                     return new RowConversation(rs);
                   })
               .findOne();
-      return row.map(found -> withParticipants(handle, List.of(found)).getFirst());
+      Optional<Conversation> found =
+          row.map(read -> withParticipants(handle, List.of(read)).getFirst());
+      found.ifPresent(conversation -> lockedConversations.put(id, conversation));
+      return found;
     }
 
     @Override
     public void saveState(Conversation conversation) {
-      handle
-          .createUpdate(
-              "UPDATE conversation SET state = :state, closed_at = :closedAt,"
-                  + " closed_by = :closedBy,"
-                  + " remind_at = CASE WHEN :state = 'UNREAD' THEN remind_at ELSE NULL END,"
-                  + " inactivity_deadline = CASE WHEN :state = 'CLOSED' THEN NULL"
-                  + " ELSE inactivity_deadline END WHERE id = :id")
-          .bind("id", conversation.id())
-          .bind("state", conversation.state().name())
-          .bind("closedAt", conversation.closedAt())
-          .bind("closedBy", conversation.closedBy())
-          .execute();
+      holdConversationWrite(
+          conversation.id(),
+          "UPDATE conversation SET state = :state, closed_at = :closedAt,"
+              + " closed_by = :closedBy,"
+              + " remind_at = CASE WHEN :state = 'UNREAD' THEN remind_at ELSE NULL END,"
+              + " inactivity_deadline = CASE WHEN :state = 'CLOSED' THEN NULL"
+              + " ELSE inactivity_deadline END WHERE id = :id",
+          batch ->
+              batch
+                  .bind("id", conversation.id())
+                  .bind("state", conversation.state().name())
+                  .bind("closedAt", conversation.closedAt())
+                  .bind("closedBy", conversation.closedBy()),
+          false);
     }
 
     @Override
     public void addParticipant(String conversationId, Participant participant) {
-      handle
-          .createUpdate(
-              "INSERT INTO participant (conversation_id, user_id, joined_at)"
-                  + " VALUES (:conversation, :user, :joinedAt)")
-          .bind("conversation", conversationId)
-          .bind("user", participant.userId())
-          .bind("joinedAt", participant.joinedAt())
-          .execute();
+      holdConversationWrite(
+          conversationId,
+          "INSERT INTO participant (conversation_id, user_id, joined_at)"
+              + " VALUES (:conversation, :user, :joinedAt)",
+          batch ->
+              batch
+                  .bind("conversation", conversationId)
+                  .bind("user", participant.userId())
+                  .bind("joinedAt", participant.joinedAt()),
+          false);
     }
 
     @Override
     public void removeParticipant(String conversationId, String userId) {
-      handle
-          .createUpdate(
-              "DELETE FROM participant WHERE conversation_id = :conversation AND user_id = :user")
-          .bind("conversation", conversationId)
-          .bind("user", userId)
-          .execute();
+      holdConversationWrite(
+          conversationId,
+          "DELETE FROM participant WHERE conversation_id = :conversation AND user_id = :user",
+          batch -> batch.bind("conversation", conversationId).bind("user", userId),
+          false);
     }
 
     @Override
     public void removeParticipants(String conversationId) {
-      handle
-          .createUpdate("DELETE FROM participant WHERE conversation_id = :conversation")
-          .bind("conversation", conversationId)
-          .execute();
+      holdConversationWrite(
+          conversationId,
+          "DELETE FROM participant WHERE conversation_id = :conversation",
+          batch -> batch.bind("conversation", conversationId),
+          false);
     }
 
     @Override
     public void touchCustomerActivity(
         String conversationId, Instant when, Instant inactivityDeadline) {
-      handle
-          .createUpdate(
-              "UPDATE conversation SET last_customer_activity_at = :when,"
-                  + " inactivity_deadline = :deadline WHERE id = :id")
-          .bind("id", conversationId)
-          .bind("when", when)
-          .bind("deadline", inactivityDeadline)
-          .execute();
+      holdConversationWrite(
+          conversationId,
+          "UPDATE conversation SET last_customer_activity_at = :when,"
+              + " inactivity_deadline = :deadline WHERE id = :id",
+          batch ->
+              batch
+                  .bind("id", conversationId)
+                  .bind("when", when)
+                  .bind("deadline", inactivityDeadline),
+          false);
     }
 
     @Override
     public void scheduleReminder(String conversationId, Instant remindAt) {
-      handle
-          .createUpdate("UPDATE conversation SET remind_at = :remindAt WHERE id = :id")
-          .bind("id", conversationId)
-          .bind("remindAt", remindAt)
-          .execute();
+      holdConversationWrite(
+          conversationId,
+          "UPDATE conversation SET remind_at = :remindAt WHERE id = :id",
+          batch -> batch.bind("id", conversationId).bind("remindAt", remindAt),
+          false);
     }
 
     @Override
     public void insertMessage(Message message) {
-      handle
-          .createUpdate(
-              "INSERT INTO message (id, org_id, conversation_id, sender_type, sender_id,"
-                  + " sender_name, text, created_at) VALUES (:id, :org, :conversation, :sender,"
-                  + " :senderId, :senderName, :text, :createdAt)")
-          .bind("id", message.id())
-          .bind("org", message.orgId())
-          .bind("conversation", message.conversationId())
-          .bind("sender", message.sender().name())
-          .bind("senderId", message.senderId())
-          .bind("senderName", message.senderName())
-          .bind("text", message.text())
-          .bind("createdAt", message.createdAt())
-          .execute();
+      held.hold(
+          "INSERT INTO message (id, org_id, conversation_id, sender_type, sender_id,"
+              + " sender_name, text, created_at) VALUES (:id, :org, :conversation, :sender,"
+              + " :senderId, :senderName, :text, :createdAt)",
+          message.conversationId(),
+          batch ->
+              batch
+                  .bind("id", message.id())
+                  .bind("org", message.orgId())
+                  .bind("conversation", message.conversationId())
+                  .bind("sender", message.sender().name())
+                  .bind("senderId", message.senderId())
+                  .bind("senderName", message.senderName())
+                  .bind("text", message.text())
+                  .bind("createdAt", message.createdAt()),
+          false);
+      commandWrote = true;
     }
 
     @Override
     public AgentState lockAgentState(String orgId, String userId) {
+      AgentState locked = lockedAgentStates.get(userId);
+      if (locked != null) {
+        return locked;
+      }
+      flush();
       Optional<AgentState> existing = agentState(handle, userId, true);
       if (existing.isPresent()) {
+        lockedAgentStates.put(userId, existing.get());
         return existing.get();
       }
+      writing();
       handle
           .createUpdate(
               "INSERT INTO agent_state (user_id, org_id, base_state, reason_code, updated_at)"
@@ -596,25 +807,34 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           .bind("org", orgId)
           .bind("now", now)
           .execute();
-      return agentState(handle, userId, true)
-          .orElseThrow(() -> new IllegalStateException("agent_state row vanished"));
+      AgentState created =
+          agentState(handle, userId, true)
+              .orElseThrow(() -> new IllegalStateException("agent_state row vanished"));
+      lockedAgentStates.put(userId, created);
+      return created;
     }
 
     @Override
     public void saveAgentState(AgentState state) {
-      handle
-          .createUpdate(
-              "UPDATE agent_state SET base_state = :base, reason_code = :reason,"
-                  + " updated_at = :updatedAt WHERE user_id = :user")
-          .bind("user", state.userId())
-          .bind("base", state.base().name())
-          .bind("reason", state.reasonCode())
-          .bind("updatedAt", state.updatedAt())
-          .execute();
+      held.hold(
+          "UPDATE agent_state SET base_state = :base, reason_code = :reason,"
+              + " updated_at = :updatedAt WHERE user_id = :user",
+          "agent " + state.userId(),
+          batch ->
+              batch
+                  .bind("user", state.userId())
+                  .bind("base", state.base().name())
+                  .bind("reason", state.reasonCode())
+                  .bind("updatedAt", state.updatedAt()),
+          false);
+      // What the row now holds (its organization never changes).
+      lockedAgentStates.put(state.userId(), state);
+      commandWrote = true;
     }
 
     @Override
     public int openConversationCount(String userId) {
+      flush();
       return handle
           .createQuery("SELECT COUNT(*) FROM participant WHERE user_id = :user")
           .bind("user", userId)
@@ -624,6 +844,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public void subscribe(String orgId, String userId, String listId) {
+      writing();
       handle
           .createUpdate(
               "INSERT INTO list_subscription (user_id, list_id, org_id, created_at)"
@@ -637,6 +858,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public boolean unsubscribe(String userId, String listId) {
+      writing();
       return handle
               .createUpdate(
                   "DELETE FROM list_subscription WHERE user_id = :user AND list_id = :list")
@@ -651,6 +873,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       if (holders.containsKey(conversationId)) {
         return holders.get(conversationId);
       }
+      flush();
       return handle
           .createQuery("SELECT pulled_by FROM conversation WHERE id = :id")
           .bind("id", conversationId)
@@ -659,53 +882,63 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           .orElse(null);
     }
 
+    /**
+     * When this transaction read the request with its lock and has not written it since, whether it
+     * can be claimed is known without a statement; the update is held (and must change the row).
+     */
     @Override
     public boolean claim(String conversationId, String userId) {
-      boolean claimed =
-          handle
-                  .createUpdate(
-                      "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
-                          + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
-                          + " AND NOT EXISTS (SELECT 1 FROM participant p"
-                          + " WHERE p.conversation_id = :id)")
-                  .bind("id", conversationId)
-                  .bind("user", userId)
-                  .execute()
-              == 1;
-      if (claimed) {
-        holders.put(conversationId, userId);
+      Conversation read = lockedConversations.get(conversationId);
+      if (read != null && holders.containsKey(conversationId)) {
+        if (holders.get(conversationId) != null
+            || !CLAIMABLE.contains(read.state())
+            || !read.participants().isEmpty()) {
+          return false;
+        }
+        holdConversationWrite(
+            conversationId,
+            CLAIM,
+            batch -> batch.bind("id", conversationId).bind("user", userId),
+            true);
+      } else {
+        writingConversation(conversationId);
+        if (handle.createUpdate(CLAIM).bind("id", conversationId).bind("user", userId).execute()
+            != 1) {
+          return false;
+        }
       }
-      return claimed;
+      holders.put(conversationId, userId);
+      return true;
     }
 
     @Override
     public void claimHeld(String conversationId, String userId) {
+      holdConversationWrite(
+          conversationId,
+          "UPDATE conversation SET pulled_by = :user, remind_at = NULL WHERE id = :id",
+          batch -> batch.bind("id", conversationId).bind("user", userId),
+          false);
       holders.put(conversationId, userId);
-      handle
-          .createUpdate(
-              "UPDATE conversation SET pulled_by = :user, remind_at = NULL WHERE id = :id")
-          .bind("id", conversationId)
-          .bind("user", userId)
-          .execute();
     }
 
     @Override
     public void moveToList(String conversationId, String listId) {
+      holdConversationWrite(
+          conversationId,
+          "UPDATE conversation SET pulled_by = NULL, list_id = :list WHERE id = :id",
+          batch -> batch.bind("id", conversationId).bind("list", listId),
+          false);
       holders.put(conversationId, null);
-      handle
-          .createUpdate("UPDATE conversation SET pulled_by = NULL, list_id = :list WHERE id = :id")
-          .bind("id", conversationId)
-          .bind("list", listId)
-          .execute();
     }
 
     @Override
     public long nextReferenceId() {
-      return handle.createQuery("SELECT nextval('workbin_reference_seq')").mapTo(Long.class).one();
+      return referenceIds.next(handle);
     }
 
     @Override
     public List<Event> append(String orgId, String correlationId, List<EventDraft> drafts) {
+      flush();
       return JdbiEventLog.append(handle, now, orgId, correlationId, drafts);
     }
   }

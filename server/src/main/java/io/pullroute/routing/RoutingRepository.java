@@ -17,11 +17,42 @@ public interface RoutingRepository {
    */
   <T> T inTransaction(Function<Tx, T> work);
 
-  /** A command of a group: its work returns the events to append for it. */
-  record Grouped(String orgId, String correlationId, Function<Tx, List<EventDraft>> work) {
+  /**
+   * A command of a group: its work returns the events to append for it. {@code locks} names the
+   * rows it will lock, so that a group can lock them all with one statement before its commands
+   * run.
+   */
+  record Grouped(
+      String orgId, String correlationId, Locks locks, Function<Tx, List<EventDraft>> work) {
     /** Runs the work in {@code tx} and appends its events: a command alone in its transaction. */
     public List<Event> runAlone(Tx tx) {
       return tx.append(orgId, correlationId, work.apply(tx));
+    }
+  }
+
+  /**
+   * The rows a command will lock, known before it runs: requests (by id) and agents' states (by
+   * user id). A hint, not a promise: a command may lock rows it did not name, and names no row it
+   * may not lock.
+   */
+  record Locks(Set<String> conversations, Set<String> agents) {
+    public static final Locks NONE = new Locks(Set.of(), Set.of());
+
+    public static Locks conversation(String conversationId) {
+      return new Locks(Set.of(conversationId), Set.of());
+    }
+
+    public static Locks agent(String agentId) {
+      return new Locks(Set.of(), Set.of(agentId));
+    }
+
+    /** A request, and the state of the agent working on it. */
+    public static Locks of(String conversationId, String agentId) {
+      return new Locks(Set.of(conversationId), Set.of(agentId));
+    }
+
+    public boolean isEmpty() {
+      return conversations.isEmpty() && agents.isEmpty();
     }
   }
 
@@ -32,7 +63,8 @@ public interface RoutingRepository {
    * Throws when the group as a whole failed (nothing of it committed).
    *
    * <p>The transaction holds the locks of every command until it ends, so callers run one group at
-   * a time. This default runs each command in a transaction of its own.
+   * a time. An implementation may take the rows named by the commands' {@link Locks} first, all at
+   * once. This default runs each command in a transaction of its own.
    */
   default List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
     List<RuntimeException> failures = new java.util.ArrayList<>(commands.size());

@@ -17,6 +17,7 @@ import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.events.Audience;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.EventHub;
+import io.pullroute.routing.RoutingRepository.Locks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -225,6 +226,7 @@ public final class RoutingService {
           return commit(
               principal.orgId(),
               correlationId,
+              Locks.of(id, agent.id()),
               tx -> {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 if (locked.hasParticipant(agent.id())) {
@@ -292,6 +294,7 @@ public final class RoutingService {
           return commit(
               principal.orgId(),
               correlationId,
+              Locks.of(id, agent.id()),
               tx -> {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 Conversation left = locked.leave(agent.id());
@@ -375,6 +378,7 @@ public final class RoutingService {
             commit(
                 principal.orgId(),
                 correlationId,
+                Locks.of(id, agent.id()),
                 tx -> {
                   Conversation locked = lock(tx, principal.orgId(), id);
                   if (!locked.listId().equals(listId)) {
@@ -440,6 +444,7 @@ public final class RoutingService {
           return commit(
               principal.orgId(),
               correlationId,
+              Locks.conversation(id),
               tx -> {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 check.accept(locked);
@@ -567,6 +572,7 @@ public final class RoutingService {
         commit(
             orgId,
             correlationId,
+            Locks.conversation(id),
             tx -> {
               Conversation locked = lock(tx, orgId, id);
               Conversation closed = locked.close(tx.now(), by);
@@ -644,6 +650,7 @@ public final class RoutingService {
             commit(
                 principal.orgId(),
                 correlationId,
+                Locks.conversation(id),
                 tx -> {
                   Conversation locked = lock(tx, principal.orgId(), id);
                   locked.checkAgentMessage(agent.id());
@@ -677,6 +684,7 @@ public final class RoutingService {
     return commit(
         orgId,
         correlationId,
+        Locks.conversation(id),
         tx -> {
           Conversation locked = lock(tx, orgId, id);
           locked.checkCustomerMessage();
@@ -798,6 +806,7 @@ public final class RoutingService {
     commit(
         principal.orgId(),
         correlationId,
+        Locks.agent(user.id()),
         tx -> {
           tx.lockAgentState(principal.orgId(), user.id());
           AgentState chosen =
@@ -826,6 +835,7 @@ public final class RoutingService {
     return commit(
         orgId,
         correlationId,
+        Locks.conversation(id),
         tx -> {
           Conversation locked = lock(tx, orgId, id);
           if (locked.state() != ConversationState.UNREAD || list.reminderAfterSeconds() == null) {
@@ -875,7 +885,16 @@ public final class RoutingService {
 
   private <T> T commit(
       String orgId, String correlationId, Function<RoutingRepository.Tx, Outcome<T>> work) {
-    Outcome<T> outcome = group.run(orgId, correlationId, work);
+    return commit(orgId, correlationId, Locks.NONE, work);
+  }
+
+  /** Commits {@code work}, which will lock the rows named in {@code locks} (see {@link Locks}). */
+  private <T> T commit(
+      String orgId,
+      String correlationId,
+      Locks locks,
+      Function<RoutingRepository.Tx, Outcome<T>> work) {
+    Outcome<T> outcome = group.run(orgId, correlationId, locks, work);
     if (!outcome.events().isEmpty()) {
       hub.poke();
     }

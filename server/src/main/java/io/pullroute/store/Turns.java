@@ -22,9 +22,10 @@ import org.jdbi.v3.core.Jdbi;
  * PostgreSQL database); a turn only keeps this process's waiters out of it.
  *
  * <p>A turn must be taken before the transaction waits for any other row lock, and a transaction
- * takes at most one {@linkplain #row row turn} and then the {@linkplain #sequence sequence turn}:
- * so no cycle of waits can form through turns. A turn not had within {@value #TIMEOUT_SECONDS} s
- * (the embedded store's {@code LOCK_TIMEOUT}) fails the transaction like a lock timeout.
+ * takes one {@linkplain #row row turn} and then the {@linkplain #sequence sequence turn}; only a
+ * group of routing commands, of which one runs at a time per process, takes several row turns. So
+ * no cycle of waits can form through turns. A turn not had within {@value #TIMEOUT_SECONDS} s (the
+ * embedded store's {@code LOCK_TIMEOUT}) fails the transaction like a lock timeout.
  */
 public final class Turns {
   static final long TIMEOUT_SECONDS = 10;

@@ -9,6 +9,7 @@ import io.pullroute.events.Audience;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.routing.RoutingRepository.Grouped;
+import io.pullroute.routing.RoutingRepository.Locks;
 import io.pullroute.testing.EventsSeen;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
@@ -23,12 +24,19 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlLogger;
+import org.jdbi.v3.core.statement.SqlStatements;
+import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Group commit: commands that arrive while a transaction runs commit together in the next one; a
- * command that throws is undone alone; a group that fails as a whole runs each command alone.
+ * command that throws is undone alone, whether its writes were held or had run; a group locks the
+ * rows its commands name and runs their writes in batches; a group that fails as a whole runs each
+ * command alone.
  */
 class GroupCommitTest {
 
@@ -41,8 +49,7 @@ class GroupCommitTest {
       String y = org.intake(org.webChannel, 0);
       String a1 = org.id("a1");
       String a2 = org.id("a2");
-      RoutingRepository repository =
-          new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
+      RoutingRepository repository = repository(server);
       long mark = EventsSeen.mark(server.server());
 
       List<RuntimeException> failures =
@@ -51,6 +58,7 @@ class GroupCommitTest {
                   new Grouped(
                       org.orgId,
                       "first",
+                      Locks.conversation(x),
                       tx -> {
                         tx.lockConversation(org.orgId, x);
                         assertThat(tx.claim(x, a1)).isTrue();
@@ -59,6 +67,7 @@ class GroupCommitTest {
                   new Grouped(
                       org.orgId,
                       "undone",
+                      Locks.conversation(y),
                       tx -> {
                         tx.lockConversation(org.orgId, y);
                         assertThat(tx.claim(y, a1)).isTrue();
@@ -67,6 +76,7 @@ class GroupCommitTest {
                   new Grouped(
                       org.orgId,
                       "third",
+                      Locks.NONE,
                       tx -> {
                         tx.lockConversation(org.orgId, x);
                         tx.lockConversation(org.orgId, y);
@@ -90,6 +100,125 @@ class GroupCommitTest {
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
+  void a_command_refused_after_its_writes_ran_is_undone_alone(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-undo-ran");
+      String x = org.intake(org.webChannel, 0);
+      String y = org.intake(org.webChannel, 0);
+      String a1 = org.id("a1");
+      RoutingRepository repository = repository(server);
+
+      List<RuntimeException> failures =
+          repository.inGroupTransaction(
+              List.of(
+                  new Grouped(
+                      org.orgId,
+                      "first",
+                      Locks.of(x, a1),
+                      tx -> {
+                        tx.lockConversation(org.orgId, x);
+                        assertThat(tx.claim(x, a1)).isTrue();
+                        tx.addParticipant(x, new Participant(a1, "a1", tx.now()));
+                        return List.of();
+                      }),
+                  new Grouped(
+                      org.orgId,
+                      "refused",
+                      Locks.of(y, a1),
+                      tx -> {
+                        tx.lockConversation(org.orgId, y);
+                        assertThat(tx.claim(y, a1)).isTrue();
+                        tx.addParticipant(y, new Participant(a1, "a1", tx.now()));
+                        // A read that must see the writes: they run now, this command's under its
+                        // savepoint, the first command's before it.
+                        assertThat(tx.openConversationCount(a1)).isEqualTo(2);
+                        throw new Conflict("conversation", "refused after its writes ran");
+                      }),
+                  new Grouped(
+                      org.orgId,
+                      "after",
+                      Locks.NONE,
+                      tx -> {
+                        assertThat(tx.openConversationCount(a1)).isEqualTo(1);
+                        assertThat(tx.pulledBy(x)).isEqualTo(a1);
+                        assertThat(tx.pulledBy(y)).isNull();
+                        return List.of();
+                      })));
+
+      assertThat(failures.get(0)).isNull();
+      assertThat(failures.get(1)).isInstanceOf(Conflict.class);
+      assertThat(failures.get(2)).isNull();
+      assertThat(repository.heldBy(org.orgId, x)).contains(a1);
+      assertThat(repository.heldBy(org.orgId, y)).isEmpty();
+      assertThat(repository.conversation(org.orgId, y).orElseThrow().participants()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_group_of_pulls_runs_a_few_statements_not_a_few_per_pull(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-statements");
+      List<String> requests = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        requests.add(org.intake(org.webChannel, 0));
+      }
+      String a1 = org.id("a1");
+      Jdbi jdbi = server.server().database().jdbi();
+      RoutingRepository repository = new JdbiRoutingRepository(jdbi, server.clock());
+      // The agent has a state already, as an agent who has worked has.
+      repository.inTransaction(tx -> tx.lockAgentState(org.orgId, a1));
+      List<Grouped> pulls = new ArrayList<>();
+      for (String id : requests) {
+        pulls.add(
+            new Grouped(
+                org.orgId,
+                "pull " + id,
+                Locks.of(id, a1),
+                tx -> {
+                  Conversation locked = tx.lockConversation(org.orgId, id).orElseThrow();
+                  assertThat(tx.pulledBy(id)).isNull();
+                  assertThat(tx.claim(id, a1)).isTrue();
+                  Participant participant = new Participant(a1, "a1", tx.now());
+                  tx.lockAgentState(org.orgId, a1);
+                  tx.addParticipant(id, participant);
+                  tx.saveState(locked.join(participant));
+                  tx.nextReferenceId();
+                  return List.of(draft(org.orgId, id));
+                }));
+      }
+      // Every statement this thread runs on the store, batches counted once.
+      Thread test = Thread.currentThread();
+      AtomicInteger statements = new AtomicInteger();
+      jdbi.getConfig(SqlStatements.class)
+          .setSqlLogger(
+              new SqlLogger() {
+                @Override
+                public void logAfterExecution(StatementContext context) {
+                  if (Thread.currentThread() == test) {
+                    statements.incrementAndGet();
+                  }
+                }
+              });
+      List<RuntimeException> failures = repository.inGroupTransaction(pulls);
+      jdbi.getConfig(SqlStatements.class).setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
+
+      assertThat(failures).containsOnlyNulls();
+      for (String id : requests) {
+        assertThat(repository.heldBy(org.orgId, id)).contains(a1);
+        assertThat(repository.conversation(org.orgId, id).orElseThrow().participants())
+            .extracting(Participant::userId)
+            .containsExactly(a1);
+      }
+      // Locks: requests, their participants, the agent's state (3). Writes: the claims, the
+      // participants, the states, one batch each (3). A block of referenceIds (1). Events: the
+      // sequence, its read-back, one batch (3). Ten pulls one by one ran about 80.
+      assertThat(statements.get()).isLessThanOrEqualTo(10);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
   void commands_arriving_during_a_transaction_commit_together_in_the_next(StoreKind store)
       throws Exception {
     try (TestServer server = TestServer.start(store)) {
@@ -108,6 +237,7 @@ class GroupCommitTest {
                         .run(
                             orgId,
                             "first",
+                            Locks.NONE,
                             tx -> {
                               running.countDown();
                               awaitQuietly(release);
@@ -126,6 +256,7 @@ class GroupCommitTest {
                           .run(
                               orgId,
                               name,
+                              Locks.NONE,
                               tx -> RoutingService.Outcome.of(name, List.of(draft(orgId, name))))
                           .result()));
         }
@@ -165,6 +296,7 @@ class GroupCommitTest {
                     commit.run(
                         orgId,
                         "first",
+                        Locks.NONE,
                         tx -> {
                           running.countDown();
                           awaitQuietly(release);
@@ -178,6 +310,7 @@ class GroupCommitTest {
                         .run(
                             orgId,
                             "ok",
+                            Locks.NONE,
                             tx -> RoutingService.Outcome.of("ok", List.of(draft(orgId, "ok"))))
                         .result());
         await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 1);
@@ -188,6 +321,7 @@ class GroupCommitTest {
                         .<String>run(
                             orgId,
                             "refused",
+                            Locks.NONE,
                             tx -> {
                               throw new Conflict("conversation", "refused");
                             })
@@ -213,8 +347,7 @@ class GroupCommitTest {
    */
   private static RoutingRepository recording(
       TestServer server, List<Integer> groups, boolean failGroups) {
-    RoutingRepository real =
-        new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
+    RoutingRepository real = repository(server);
     return (RoutingRepository)
         Proxy.newProxyInstance(
             RoutingRepository.class.getClassLoader(),
@@ -234,6 +367,11 @@ class GroupCommitTest {
                 throw e.getCause();
               }
             });
+  }
+
+  /** A repository on the test server's store, as a second server would have. */
+  private static RoutingRepository repository(TestServer server) {
+    return new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
   }
 
   private static void awaitQuietly(CountDownLatch latch) {
