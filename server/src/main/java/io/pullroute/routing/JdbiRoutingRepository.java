@@ -124,6 +124,19 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   }
 
   @Override
+  public Optional<Long> interactionNumber(String orgId, String id) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT interaction_number FROM conversation WHERE org_id = :org AND id = :id")
+                .bind("org", orgId)
+                .bind("id", id)
+                .mapTo(Long.class)
+                .findOne());
+  }
+
+  @Override
   public Optional<String> orgOf(String conversationId) {
     return jdbi.withHandle(
         handle ->

@@ -924,11 +924,7 @@ public final class RoutingService {
       }
       return result;
     } catch (Conflict | Forbidden refused) {
-      Long number =
-          repository
-              .conversation(principal.orgId(), id)
-              .map(Conversation::interactionNumber)
-              .orElse(null);
+      Long number = repository.interactionNumber(principal.orgId(), id).orElse(null);
       commit(
           principal.orgId(),
           correlationId,
