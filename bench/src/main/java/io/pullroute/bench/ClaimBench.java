@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -28,10 +29,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ClaimBench {
   /**
-   * Requests claimed in an untimed round before the measured one, on both sides. 600 was too few:
-   * the server's C2 compiler still took half a core through the measured round.
+   * Requests claimed in an untimed round before the measured one, on both sides. 600, then 4,000
+   * were too few: the server's JIT compilers still took 35–90 % of a core through the measured
+   * round (its compilation log showed ~60 methods compiled per second there), and the server's CPU
+   * time per claim was ~1.5× what it is after 12,000.
    */
-  private static final int WARM_UP = 4000;
+  private static final int WARM_UP = 12000;
 
   private ClaimBench() {}
 
@@ -52,8 +55,15 @@ final class ClaimBench {
         double raw = rawSql(store, pgUrl, agents, requests);
         Result pulled = pullroute(store.equals("postgres") ? pgUrl : null, agents, requests);
         Report.progress(
-            "%s, %d agents: pullroute %.0f claims/s, raw SQL %.0f claims/s, %d double claims",
-            store, agents, pulled.perSecond, raw, pulled.doubleClaims);
+            "%s, %d agents: pullroute %.0f claims/s, raw SQL %.0f claims/s, %d double claims;"
+                + " CPU per claim: server %.0f us, load generator %.0f us",
+            store,
+            agents,
+            pulled.perSecond,
+            raw,
+            pulled.doubleClaims,
+            pulled.serverCpuMicros,
+            pulled.clientCpuMicros);
         series.put(
             store + "-" + agents,
             Map.of(
@@ -62,7 +72,11 @@ final class ClaimBench {
                 "raw_sql_per_s",
                 raw,
                 "double_claims",
-                pulled.doubleClaims));
+                pulled.doubleClaims,
+                "server_cpu_us_per_claim",
+                pulled.serverCpuMicros,
+                "client_cpu_us_per_claim",
+                pulled.clientCpuMicros));
         doubles += pulled.doubleClaims;
         if (firstClaims == 0) {
           firstClaims = pulled.perSecond;
@@ -79,7 +93,17 @@ final class ClaimBench {
     report.finish(quick);
   }
 
-  record Result(double perSecond, long doubleClaims) {}
+  /**
+   * A measured round: claims per second, double claims, and the CPU time the server and this
+   * process (the load generator) spent per claim during it.
+   */
+  record Result(
+      double perSecond, long doubleClaims, double serverCpuMicros, double clientCpuMicros) {}
+
+  /** CPU time this process has used so far. */
+  private static Duration ownCpu() {
+    return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
+  }
 
   /** PullInteraction over HTTP by {@code agents} signed-in agents of one group. */
   static Result pullroute(String pgUrl, int agents, int requests) throws Exception {
@@ -150,9 +174,15 @@ final class ClaimBench {
       String path = "/api/v2/me/workbins/" + list + "?agentGroup=Claimers";
       // An untimed round first, so both sides are measured warmed up (JIT, pools, caches).
       walk(http, path, agentTokens, warmUp);
+      Duration serverCpu = server.jvm.cpuTime();
+      Duration clientCpu = ownCpu();
       long started = System.nanoTime();
       long wins = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
+      double serverMicros = server.jvm.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests;
+      double clientMicros = ownCpu().minus(clientCpu).toNanos() / 1e3 / requests;
+      Report.progress(
+          "pullroute: %d pulls lost the race (409) for %d claims", refusedPulls.get(), requests);
       long doubleClaims = wins - requests;
       // Every request has exactly one participant, read back from the server.
       for (String id : conversations) {
@@ -161,7 +191,7 @@ final class ClaimBench {
           doubleClaims++;
         }
       }
-      return new Result(requests / elapsed, Math.max(0, doubleClaims));
+      return new Result(requests / elapsed, Math.max(0, doubleClaims), serverMicros, clientMicros);
     }
   }
 
@@ -198,6 +228,9 @@ final class ClaimBench {
     return created.stream().map(answer -> answer.join().json().get("id").asText()).toList();
   }
 
+  /** Pulls of the last {@link #walk} that lost the race (409): each is a request too. */
+  private static final AtomicLong refusedPulls = new AtomicLong();
+
   /**
    * Every agent walks {@code conversations} in its own random order, pulling each one it has not
    * seen taken; answers how many pulls won.
@@ -206,6 +239,7 @@ final class ClaimBench {
       throws Exception {
     Map<String, Boolean> taken = new ConcurrentHashMap<>();
     AtomicLong wins = new AtomicLong();
+    refusedPulls.set(0);
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> running = new ArrayList<>();
       for (int a = 0; a < tokens.size(); a++) {
@@ -239,6 +273,7 @@ final class ClaimBench {
                       wins.incrementAndGet();
                       taken.put(id, true);
                     } else if (answer.status() == 409) {
+                      refusedPulls.incrementAndGet();
                       taken.put(id, true);
                     } else {
                       throw new IllegalStateException("pull answered " + answer);

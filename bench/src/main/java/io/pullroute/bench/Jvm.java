@@ -79,6 +79,11 @@ final class Jvm implements AutoCloseable {
     return process.pid();
   }
 
+  /** CPU time the process has used so far (user and system, all threads). */
+  java.time.Duration cpuTime() {
+    return process.info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+  }
+
   /** Resident memory of the process, from /proc (Linux). */
   long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
