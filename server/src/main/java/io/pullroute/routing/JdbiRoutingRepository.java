@@ -371,9 +371,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     handle
         .createQuery(
             "SELECT p.conversation_id, p.user_id, u.username, p.joined_at FROM participant p"
-                + " JOIN app_user u ON u.id = p.user_id WHERE p.conversation_id IN (<ids>)"
+                + " JOIN app_user u ON u.id = p.user_id WHERE p.conversation_id = ANY(:ids)"
                 + " ORDER BY p.joined_at, p.user_id")
-        .bindList("ids", rows.stream().map(row -> row.text[0]).toList())
+        .bindArray("ids", String.class, rows.stream().map(row -> row.text[0]).toList())
         .map(
             (rs, ctx) ->
                 Map.entry(
@@ -461,11 +461,15 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   // ---- the transaction
 
   /**
-   * Takes a request off its list: only while nobody holds it, it waits unattended and nobody is in
-   * it. Under the row lock the condition is known already; it stays as a guard.
+   * Takes a request off its list and saves its new state, in one row version: only while nobody
+   * holds it, it waits unattended and nobody is in it. Under the row lock the condition is known
+   * already; it stays as a guard.
    */
   private static final String CLAIM =
-      "UPDATE conversation SET pulled_by = :user, remind_at = NULL"
+      "UPDATE conversation SET pulled_by = :user, remind_at = NULL, state = :state,"
+          + " closed_at = :closedAt, closed_by = :closedBy,"
+          + " inactivity_deadline = CASE WHEN :state = 'CLOSED' THEN NULL"
+          + " ELSE inactivity_deadline END"
           + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
           + " AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.conversation_id = :id)";
 
@@ -532,9 +536,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                 .createQuery(
                     "SELECT "
                         + CONVERSATION_COLUMNS
-                        + ", c.pulled_by FROM conversation c WHERE c.id IN (<ids>)"
+                        + ", c.pulled_by FROM conversation c WHERE c.id = ANY(:ids)"
                         + " ORDER BY c.id FOR UPDATE")
-                .bindList("ids", List.copyOf(conversations))
+                .bindArray("ids", String.class, List.copyOf(conversations))
                 .map(
                     (rs, ctx) -> {
                       holders.put(rs.getString("id"), rs.getString("pulled_by"));
@@ -546,8 +550,8 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       if (!agents.isEmpty()) {
         handle
             .createQuery(
-                AGENT_STATE_SELECT + " WHERE user_id IN (<users>) ORDER BY user_id FOR UPDATE")
-            .bindList("users", List.copyOf(agents))
+                AGENT_STATE_SELECT + " WHERE user_id = ANY(:users) ORDER BY user_id FOR UPDATE")
+            .bindArray("users", String.class, List.copyOf(agents))
             .map(JdbiRoutingRepository::agentStateRow)
             .forEach(state -> lockedAgentStates.put(state.userId(), state));
       }
@@ -900,7 +904,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
      * can be claimed is known without a statement; the update is held (and must change the row).
      */
     @Override
-    public boolean claim(String conversationId, String userId) {
+    public boolean claim(String conversationId, String userId, Conversation after) {
       Conversation read = lockedConversations.get(conversationId);
       if (read != null && holders.containsKey(conversationId)) {
         if (holders.get(conversationId) != null
@@ -909,19 +913,25 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           return false;
         }
         holdConversationWrite(
-            conversationId,
-            CLAIM,
-            batch -> batch.bind("id", conversationId).bind("user", userId),
-            true);
+            conversationId, CLAIM, batch -> claimArguments(batch, userId, after), true);
       } else {
         writingConversation(conversationId);
-        if (handle.createUpdate(CLAIM).bind("id", conversationId).bind("user", userId).execute()
-            != 1) {
+        if (claimArguments(handle.createUpdate(CLAIM), userId, after).execute() != 1) {
           return false;
         }
       }
       holders.put(conversationId, userId);
       return true;
+    }
+
+    private static <S extends org.jdbi.v3.core.statement.SqlStatement<S>> S claimArguments(
+        S statement, String userId, Conversation after) {
+      return statement
+          .bind("id", after.id())
+          .bind("user", userId)
+          .bind("state", after.state().name())
+          .bind("closedAt", after.closedAt())
+          .bind("closedBy", after.closedBy());
     }
 
     @Override

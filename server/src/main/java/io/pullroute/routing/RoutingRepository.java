@@ -171,10 +171,11 @@ public interface RoutingRepository {
     String pulledBy(String conversationId);
 
     /**
-     * Takes a request off its list into {@code userId}'s workbin: a conditional update that only
-     * one caller can win. False when it was not on its list, unattended (UNREAD or INACTIVE).
+     * Takes a request off its list into {@code userId}'s workbin and saves {@code after}, its state
+     * once claimed (as {@link #saveState} would), in one update that only one caller can win. False
+     * when it was not on its list, unattended (UNREAD or INACTIVE): then nothing changed.
      */
-    boolean claim(String conversationId, String userId);
+    boolean claim(String conversationId, String userId, Conversation after);
 
     /** Keeps a request the agent works on in its own workbin (off its list). */
     void claimHeld(String conversationId, String userId);

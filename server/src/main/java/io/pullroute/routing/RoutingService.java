@@ -391,15 +391,14 @@ public final class RoutingService {
                   }
                   check.accept(locked);
                   locked.checkPullable();
-                  if (!tx.claim(id, agent.id())) {
+                  Participant participant = new Participant(agent.id(), agent.username(), tx.now());
+                  Conversation pulled = locked.join(participant);
+                  if (!tx.claim(id, agent.id(), pulled)) {
                     throw new Conflict(
                         "conversation", "conversation " + id + " was pulled already");
                   }
-                  Participant participant = new Participant(agent.id(), agent.username(), tx.now());
-                  Conversation pulled = locked.join(participant);
                   tx.lockAgentState(principal.orgId(), agent.id());
                   tx.addParticipant(id, participant);
-                  tx.saveState(pulled);
                   long referenceId = tx.nextReferenceId();
                   List<EventDraft> events = new ArrayList<>();
                   events.add(
