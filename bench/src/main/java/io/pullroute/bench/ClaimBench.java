@@ -56,14 +56,15 @@ final class ClaimBench {
         Result pulled = pullroute(store.equals("postgres") ? pgUrl : null, agents, requests);
         Report.progress(
             "%s, %d agents: pullroute %.0f claims/s, raw SQL %.0f claims/s, %d double claims;"
-                + " CPU per claim: server %.0f us, load generator %.0f us",
+                + " CPU per claim: server %.0f us, load generator %.0f us, PostgreSQL %.0f us",
             store,
             agents,
             pulled.perSecond,
             raw,
             pulled.doubleClaims,
             pulled.serverCpuMicros,
-            pulled.clientCpuMicros);
+            pulled.clientCpuMicros,
+            pulled.storeCpuMicros);
         series.put(
             store + "-" + agents,
             Map.of(
@@ -76,7 +77,9 @@ final class ClaimBench {
                 "server_cpu_us_per_claim",
                 pulled.serverCpuMicros,
                 "client_cpu_us_per_claim",
-                pulled.clientCpuMicros));
+                pulled.clientCpuMicros,
+                "postgres_cpu_us_per_claim",
+                pulled.storeCpuMicros));
         doubles += pulled.doubleClaims;
         if (firstClaims == 0) {
           firstClaims = pulled.perSecond;
@@ -94,15 +97,44 @@ final class ClaimBench {
   }
 
   /**
-   * A measured round: claims per second, double claims, and the CPU time the server and this
-   * process (the load generator) spent per claim during it.
+   * A measured round: claims per second, double claims, and the CPU time the server, this process
+   * (the load generator) and PostgreSQL (0 on H2, which runs inside the server) spent per claim.
    */
   record Result(
-      double perSecond, long doubleClaims, double serverCpuMicros, double clientCpuMicros) {}
+      double perSecond,
+      long doubleClaims,
+      double serverCpuMicros,
+      double clientCpuMicros,
+      double storeCpuMicros) {}
 
   /** CPU time this process has used so far. */
   private static Duration ownCpu() {
     return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
+  }
+
+  /**
+   * CPU time the local PostgreSQL's processes have used so far (zero where there is none, or it is
+   * not on this machine); processes that ended meanwhile are not counted. From each process's
+   * /proc/PID/schedstat, in nanoseconds: /proc/PID/stat counts in 10 ms ticks, and the raw loop's
+   * 50 connections each use less than a tick.
+   */
+  private static Duration postgresCpu() {
+    long nanos = 0;
+    try (var processes = Files.list(java.nio.file.Path.of("/proc"))) {
+      for (java.nio.file.Path process : processes.toList()) {
+        try {
+          if (process.getFileName().toString().chars().allMatch(Character::isDigit)
+              && Files.readString(process.resolve("comm")).strip().equals("postgres")) {
+            nanos += Long.parseLong(Files.readString(process.resolve("schedstat")).split(" ")[0]);
+          }
+        } catch (java.io.IOException | RuntimeException gone) {
+          // The process ended meanwhile, or is not ours to read.
+        }
+      }
+    } catch (java.io.IOException noProc) {
+      return Duration.ZERO;
+    }
+    return Duration.ofNanos(nanos);
   }
 
   /** PullInteraction over HTTP by {@code agents} signed-in agents of one group. */
@@ -176,11 +208,13 @@ final class ClaimBench {
       walk(http, path, agentTokens, warmUp);
       Duration serverCpu = server.jvm.cpuTime();
       Duration clientCpu = ownCpu();
+      Duration storeCpu = postgresCpu();
       long started = System.nanoTime();
       long wins = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
       double serverMicros = server.jvm.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests;
       double clientMicros = ownCpu().minus(clientCpu).toNanos() / 1e3 / requests;
+      double storeMicros = postgresCpu().minus(storeCpu).toNanos() / 1e3 / requests;
       Report.progress(
           "pullroute: %d pulls lost the race (409) for %d claims", refusedPulls.get(), requests);
       long doubleClaims = wins - requests;
@@ -191,7 +225,12 @@ final class ClaimBench {
           doubleClaims++;
         }
       }
-      return new Result(requests / elapsed, Math.max(0, doubleClaims), serverMicros, clientMicros);
+      return new Result(
+          requests / elapsed,
+          Math.max(0, doubleClaims),
+          serverMicros,
+          clientMicros,
+          pgUrl == null ? 0 : storeMicros);
     }
   }
 
@@ -314,9 +353,14 @@ final class ClaimBench {
         insert.executeBatch();
       }
       rawWalk(url, table, agents, 0, WARM_UP);
+      Duration clientCpu = ownCpu();
       long started = System.nanoTime();
-      rawWalk(url, table, agents, WARM_UP, requests);
+      Duration storeCpu = rawWalk(url, table, agents, WARM_UP, requests);
       double elapsed = (System.nanoTime() - started) / 1e9;
+      Report.progress(
+          "raw SQL: CPU per claim: loop %.0f us (with H2 inside it), PostgreSQL %.0f us",
+          ownCpu().minus(clientCpu).toNanos() / 1e3 / requests,
+          store.equals("postgres") ? storeCpu.toNanos() / 1e3 / requests : 0);
       try (Statement statement = setup.createStatement()) {
         statement.execute("DROP TABLE " + table);
       }
@@ -337,7 +381,7 @@ final class ClaimBench {
    * Rows {@code first} … {@code first + count - 1}, walked like {@link #walk}: each agent claims in
    * its own random order with a connection from a shared pool.
    */
-  private static void rawWalk(String url, String table, int agents, int first, int count)
+  private static Duration rawWalk(String url, String table, int agents, int first, int count)
       throws Exception {
     Map<Integer, Boolean> taken = new ConcurrentHashMap<>();
     java.util.concurrent.BlockingQueue<Claimer> pool =
@@ -352,6 +396,8 @@ final class ClaimBench {
                       + table
                       + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")));
     }
+    // The store's CPU is read while the connections' server processes still run.
+    Duration storeCpu = postgresCpu();
     try (ExecutorService agentsRunning = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> running = new ArrayList<>();
       for (int a = 0; a < agents; a++) {
@@ -385,6 +431,7 @@ final class ClaimBench {
       for (Future<?> agent : running) {
         agent.get();
       }
+      return postgresCpu().minus(storeCpu);
     } finally {
       for (Claimer claimer : pool) {
         claimer.connection().close();
