@@ -19,11 +19,25 @@ final class ServerUnderTest implements AutoCloseable {
   final String org;
 
   final Jvm jvm;
+
+  /** The PostgreSQL database and the schema of this server's store; null on the embedded store. */
+  private final String dbUrl;
+
+  private final String schema;
   final Http http;
   final String apiKey;
   final String adminToken;
 
-  private ServerUnderTest(Jvm jvm, Http http, String org, String apiKey, String adminToken) {
+  private ServerUnderTest(
+      Jvm jvm,
+      Http http,
+      String org,
+      String apiKey,
+      String adminToken,
+      String dbUrl,
+      String schema) {
+    this.dbUrl = dbUrl;
+    this.schema = schema;
     this.jvm = jvm;
     this.org = org;
     this.http = http;
@@ -50,9 +64,18 @@ final class ServerUnderTest implements AutoCloseable {
                 "1000000",
                 "--max-polls",
                 "1000000"));
+    String schema = null;
     if (dbUrl != null) {
+      // A schema of its own, dropped afterwards: every run starts on an empty store, as the raw
+      // loop starts on a new table (this machine's PostgreSQL runs no autovacuum, so a store
+      // shared across runs would only grow and bloat).
+      schema = "bench_" + Long.toHexString(System.nanoTime());
+      try (java.sql.Connection setup = java.sql.DriverManager.getConnection(dbUrl);
+          java.sql.Statement statement = setup.createStatement()) {
+        statement.execute("CREATE SCHEMA " + schema);
+      }
       args.add("--db-url");
-      args.add(dbUrl);
+      args.add(dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema);
     }
     Jvm jvm = Jvm.start("2g", "io.pullroute.Main", args, READY);
     Http http = new Http(jvm.url(), connections);
@@ -82,7 +105,13 @@ final class ServerUnderTest implements AutoCloseable {
                     + org.at("/adminClient/clientSecret").asText())
             .json();
     return new ServerUnderTest(
-        jvm, http, orgId, org.get("apiKey").asText(), admin.get("access_token").asText());
+        jvm,
+        http,
+        orgId,
+        org.get("apiKey").asText(),
+        admin.get("access_token").asText(),
+        dbUrl,
+        schema);
   }
 
   Map<String, String> admin() {
@@ -155,5 +184,11 @@ final class ServerUnderTest implements AutoCloseable {
   public void close() throws Exception {
     http.close();
     jvm.close();
+    if (schema != null) {
+      try (java.sql.Connection setup = java.sql.DriverManager.getConnection(dbUrl);
+          java.sql.Statement statement = setup.createStatement()) {
+        statement.execute("DROP SCHEMA " + schema + " CASCADE");
+      }
+    }
   }
 }
