@@ -43,7 +43,10 @@ final class HeldWrites {
     writes.subList(index, writes.size()).clear();
   }
 
-  /** Runs the writes {@code from} … {@code to - 1} in {@code handle} and forgets them. */
+  /**
+   * Runs the writes {@code from} … {@code to - 1} in {@code handle} and forgets them, also when one
+   * fails (the transaction is then not to be trusted).
+   */
   void run(Handle handle, int from, int to) {
     List<Write> running = writes.subList(from, to);
     // A write runs in the level of the row's previous write when it is of the same kind (the same
@@ -66,12 +69,17 @@ final class HeldWrites {
       levelOf.put(write, level);
       lastOfRow.put(write.row(), write);
     }
-    for (Map<String, List<Write>> level : levels) {
-      for (List<Write> batch : level.values()) {
-        execute(handle, batch);
+    try {
+      for (Map<String, List<Write>> level : levels) {
+        for (List<Write> batch : level.values()) {
+          execute(handle, batch);
+        }
       }
+    } finally {
+      // Run or failed, never again: after a failure the transaction must not go on (the caller
+      // fails it as a whole).
+      running.clear();
     }
-    running.clear();
   }
 
   private static void execute(Handle handle, List<Write> batch) {

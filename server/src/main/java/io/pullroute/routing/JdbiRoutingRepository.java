@@ -106,6 +106,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                   new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
               failures.add(null);
             } catch (RuntimeException refused) {
+              if (tx.broken()) {
+                throw refused; // the group fails as a whole
+              }
               tx.undoCommand();
               failures.add(refused);
             }
@@ -513,6 +516,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     /** Whether the running command wrote (or held a write). */
     private boolean commandWrote;
 
+    /** Whether held writes failed to run (see {@link #flush}). */
+    private boolean broken;
+
     JdbiTx(Handle handle, Instant now) {
       this.handle = handle;
       this.now = now;
@@ -589,19 +595,34 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     /**
      * Runs the held writes: before any statement that could see them. The running command's own run
-     * after its savepoint, the earlier commands' before it.
+     * after its savepoint, the earlier commands' before it. When one fails, the transaction is
+     * {@linkplain #broken() broken}: the writes may be another command's, or half run.
      */
     private void flush() {
       if (held.size() == 0) {
         return;
       }
-      if (savepoint != null && !savepointTaken && held.size() > commandFrom) {
-        held.run(handle, 0, commandFrom);
-        handle.savepoint(savepoint);
-        savepointTaken = true;
+      try {
+        if (savepoint != null && !savepointTaken && held.size() > commandFrom) {
+          held.run(handle, 0, commandFrom);
+          commandFrom = 0; // what is left is the running command's own
+          handle.savepoint(savepoint);
+          savepointTaken = true;
+        }
+        held.run(handle, 0, held.size());
+        commandFrom = 0;
+      } catch (RuntimeException | Error failed) {
+        broken = true;
+        throw failed;
       }
-      held.run(handle, 0, held.size());
-      commandFrom = 0;
+    }
+
+    /**
+     * Whether held writes failed: then no command's undo can be trusted, and the group fails as a
+     * whole (its commands then run again alone, each with its own outcome).
+     */
+    boolean broken() {
+      return broken;
     }
 
     /** Before a write that runs at once: held writes run first, then the command's savepoint. */

@@ -161,6 +161,49 @@ class GroupCommitTest {
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
+  void a_held_write_that_fails_fails_the_whole_group(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-broken");
+      String x = org.intake(org.webChannel, 0);
+      String y = org.intake(org.webChannel, 0);
+      String a1 = org.id("a1");
+      RoutingRepository repository = repository(server);
+
+      assertThatThrownBy(
+              () ->
+                  repository.inGroupTransaction(
+                      List.of(
+                          new Grouped(
+                              org.orgId,
+                              "first",
+                              Locks.conversation(x),
+                              tx -> {
+                                tx.addParticipant(x, new Participant(a1, "a1", tx.now()));
+                                return List.of();
+                              }),
+                          new Grouped(
+                              org.orgId,
+                              "bad write",
+                              Locks.conversation(y),
+                              tx -> {
+                                tx.addParticipant(y, new Participant(a1, "a1", tx.now()));
+                                // Held: it fails only when the writes run, at the read below.
+                                tx.addParticipant(
+                                    y, new Participant("no-such-user", "?", tx.now()));
+                                tx.openConversationCount(a1);
+                                return List.of();
+                              }))))
+          .isInstanceOf(RuntimeException.class);
+
+      // Nothing of the group committed, not even a part of the failed command's writes; the
+      // committer then runs each command alone.
+      assertThat(repository.conversation(org.orgId, x).orElseThrow().participants()).isEmpty();
+      assertThat(repository.conversation(org.orgId, y).orElseThrow().participants()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
   void a_group_of_pulls_runs_a_few_statements_not_a_few_per_pull(StoreKind store) {
     try (TestServer server = TestServer.start(store)) {
       RoutingFixture org = new RoutingFixture(server.http(), "group-statements");
