@@ -210,14 +210,14 @@ final class ClaimBench {
       Duration clientCpu = ownCpu();
       Duration storeCpu = postgresCpu();
       long started = System.nanoTime();
-      long wins = walk(http, path, agentTokens, conversations);
+      Walked walked = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
       double serverMicros = server.jvm.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests;
       double clientMicros = ownCpu().minus(clientCpu).toNanos() / 1e3 / requests;
       double storeMicros = postgresCpu().minus(storeCpu).toNanos() / 1e3 / requests;
       Report.progress(
-          "pullroute: %d pulls lost the race (409) for %d claims", refusedPulls.get(), requests);
-      long doubleClaims = wins - requests;
+          "pullroute: %d pulls lost the race (409) for %d claims", walked.lost(), requests);
+      long doubleClaims = walked.won() - requests;
       // Every request has exactly one participant, read back from the server.
       for (String id : conversations) {
         JsonNode read = http.call("GET", "/api/v1/conversations/" + id, admin, null).json();
@@ -267,18 +267,18 @@ final class ClaimBench {
     return created.stream().map(answer -> answer.join().json().get("id").asText()).toList();
   }
 
-  /** Pulls of the last {@link #walk} that lost the race (409): each is a request too. */
-  private static final AtomicLong refusedPulls = new AtomicLong();
+  /** What a {@link #walk} did: pulls that won, and pulls that lost the race (409). */
+  private record Walked(long won, long lost) {}
 
   /**
    * Every agent walks {@code conversations} in its own random order, pulling each one it has not
-   * seen taken; answers how many pulls won.
+   * seen taken; answers how many pulls won and lost.
    */
-  private static long walk(Http http, String path, List<String> tokens, List<String> conversations)
-      throws Exception {
+  private static Walked walk(
+      Http http, String path, List<String> tokens, List<String> conversations) throws Exception {
     Map<String, Boolean> taken = new ConcurrentHashMap<>();
     AtomicLong wins = new AtomicLong();
-    refusedPulls.set(0);
+    AtomicLong lost = new AtomicLong();
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> running = new ArrayList<>();
       for (int a = 0; a < tokens.size(); a++) {
@@ -312,7 +312,7 @@ final class ClaimBench {
                       wins.incrementAndGet();
                       taken.put(id, true);
                     } else if (answer.status() == 409) {
-                      refusedPulls.incrementAndGet();
+                      lost.incrementAndGet();
                       taken.put(id, true);
                     } else {
                       throw new IllegalStateException("pull answered " + answer);
@@ -325,7 +325,7 @@ final class ClaimBench {
         agent.get();
       }
     }
-    return wins.get();
+    return new Walked(wins.get(), lost.get());
   }
 
   /** The same walk as one conditional UPDATE per attempt, over JDBC, one connection per agent. */

@@ -70,10 +70,7 @@ final class ServerUnderTest implements AutoCloseable {
       // loop starts on a new table (this machine's PostgreSQL runs no autovacuum, so a store
       // shared across runs would only grow and bloat).
       schema = "bench_" + Long.toHexString(System.nanoTime());
-      try (java.sql.Connection setup = java.sql.DriverManager.getConnection(dbUrl);
-          java.sql.Statement statement = setup.createStatement()) {
-        statement.execute("CREATE SCHEMA " + schema);
-      }
+      execute(dbUrl, "CREATE SCHEMA " + schema);
       args.add("--db-url");
       args.add(dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema);
     }
@@ -185,10 +182,15 @@ final class ServerUnderTest implements AutoCloseable {
     http.close();
     jvm.close();
     if (schema != null) {
-      try (java.sql.Connection setup = java.sql.DriverManager.getConnection(dbUrl);
-          java.sql.Statement statement = setup.createStatement()) {
-        statement.execute("DROP SCHEMA " + schema + " CASCADE");
-      }
+      execute(dbUrl, "DROP SCHEMA " + schema + " CASCADE");
+    }
+  }
+
+  /** Runs one statement on the database {@code dbUrl}, in a connection of its own. */
+  private static void execute(String dbUrl, String sql) throws java.sql.SQLException {
+    try (java.sql.Connection connection = java.sql.DriverManager.getConnection(dbUrl);
+        java.sql.Statement statement = connection.createStatement()) {
+      statement.execute(sql);
     }
   }
 }

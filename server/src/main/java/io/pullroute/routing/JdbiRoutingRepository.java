@@ -536,22 +536,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         agents.addAll(command.locks().agents());
       }
       if (!conversations.isEmpty()) {
-        conversations.forEach(id -> Turns.row(handle, id));
-        List<RowConversation> rows =
-            handle
-                .createQuery(
-                    "SELECT "
-                        + CONVERSATION_COLUMNS
-                        + ", c.pulled_by FROM conversation c WHERE c.id = ANY(:ids)"
-                        + " ORDER BY c.id FOR UPDATE")
-                .bindArray("ids", String.class, List.copyOf(conversations))
-                .map(
-                    (rs, ctx) -> {
-                      holders.put(rs.getString("id"), rs.getString("pulled_by"));
-                      return new RowConversation(rs);
-                    })
-                .list();
-        withParticipants(handle, rows).forEach(c -> lockedConversations.put(c.id(), c));
+        lockAndRead(conversations);
       }
       if (!agents.isEmpty()) {
         handle
@@ -561,6 +546,30 @@ public final class JdbiRoutingRepository implements RoutingRepository {
             .map(JdbiRoutingRepository::agentStateRow)
             .forEach(state -> lockedAgentStates.put(state.userId(), state));
       }
+    }
+
+    /**
+     * Locks the requests {@code ids} (in id order; their turns first) and reads them with their
+     * participants and holders into what this transaction has read. Requests that do not exist are
+     * skipped.
+     */
+    private void lockAndRead(Set<String> ids) {
+      ids.forEach(id -> Turns.row(handle, id));
+      List<RowConversation> rows =
+          handle
+              .createQuery(
+                  "SELECT "
+                      + CONVERSATION_COLUMNS
+                      + ", c.pulled_by FROM conversation c WHERE c.id = ANY(:ids)"
+                      + " ORDER BY c.id FOR UPDATE")
+              .bindArray("ids", String.class, List.copyOf(ids))
+              .map(
+                  (rs, ctx) -> {
+                    holders.put(rs.getString("id"), rs.getString("pulled_by"));
+                    return new RowConversation(rs);
+                  })
+              .list();
+      withParticipants(handle, rows).forEach(c -> lockedConversations.put(c.id(), c));
     }
 
     /** A command of the group starts; its savepoint is {@code name}. */
@@ -641,12 +650,18 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       lockedConversations.remove(id);
     }
 
+    /** Holds a write of {@code row} (see {@link HeldWrites}) for the running command. */
+    private void hold(
+        String sql, String row, Consumer<PreparedBatch> arguments, boolean exactlyOne) {
+      held.hold(sql, row, arguments, exactlyOne);
+      commandWrote = true;
+    }
+
     /** Holds a write of request {@code id}; what was read of it is no longer current. */
     private void holdConversationWrite(
         String id, String sql, Consumer<PreparedBatch> arguments, boolean exactlyOne) {
-      held.hold(sql, id, arguments, exactlyOne);
+      hold(sql, id, arguments, exactlyOne);
       lockedConversations.remove(id);
-      commandWrote = true;
     }
 
     @Override
@@ -702,31 +717,12 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     /** The row is locked first; participants only change under that lock. */
     @Override
     public Optional<Conversation> lockConversation(String orgId, String id) {
-      Conversation locked = lockedConversations.get(id);
-      if (locked != null) {
-        return locked.orgId().equals(orgId) ? Optional.of(locked) : Optional.empty();
+      if (!lockedConversations.containsKey(id)) {
+        flush();
+        lockAndRead(Set.of(id));
       }
-      flush();
-      Turns.row(handle, id);
-      Optional<RowConversation> row =
-          handle
-              .createQuery(
-                  "SELECT "
-                      + CONVERSATION_COLUMNS
-                      + ", c.pulled_by FROM conversation c WHERE c.org_id = :org AND c.id = :id"
-                      + " FOR UPDATE")
-              .bind("org", orgId)
-              .bind("id", id)
-              .map(
-                  (rs, ctx) -> {
-                    holders.put(id, rs.getString("pulled_by"));
-                    return new RowConversation(rs);
-                  })
-              .findOne();
-      Optional<Conversation> found =
-          row.map(read -> withParticipants(handle, List.of(read)).getFirst());
-      found.ifPresent(conversation -> lockedConversations.put(id, conversation));
-      return found;
+      return Optional.ofNullable(lockedConversations.get(id))
+          .filter(locked -> locked.orgId().equals(orgId));
     }
 
     @Override
@@ -805,7 +801,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public void insertMessage(Message message) {
-      held.hold(
+      hold(
           "INSERT INTO message (id, org_id, conversation_id, sender_type, sender_id,"
               + " sender_name, text, created_at) VALUES (:id, :org, :conversation, :sender,"
               + " :senderId, :senderName, :text, :createdAt)",
@@ -821,7 +817,6 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                   .bind("text", message.text())
                   .bind("createdAt", message.createdAt()),
           false);
-      commandWrote = true;
     }
 
     @Override
@@ -854,7 +849,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public void saveAgentState(AgentState state) {
-      held.hold(
+      hold(
           "UPDATE agent_state SET base_state = :base, reason_code = :reason,"
               + " updated_at = :updatedAt WHERE user_id = :user",
           "agent " + state.userId(),
@@ -867,7 +862,6 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           false);
       // What the row now holds (its organization never changes).
       lockedAgentStates.put(state.userId(), state);
-      commandWrote = true;
     }
 
     @Override
@@ -927,7 +921,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     @Override
     public boolean claim(String conversationId, String userId, Conversation after) {
       Conversation read = lockedConversations.get(conversationId);
-      if (read != null && holders.containsKey(conversationId)) {
+      if (read != null) {
         if (holders.get(conversationId) != null
             || !CLAIMABLE.contains(read.state())
             || !read.participants().isEmpty()) {
