@@ -68,10 +68,13 @@ public final class CometDNotifications implements AutoCloseable {
               ServerSession session, ServerMessage message, boolean timeout) {
             Principal principal = (Principal) session.getAttribute(PRINCIPAL);
             if (principal != null) {
-              Set<ServerSession> sessions = sessionsByUser.get(principal.subject());
-              if (sessions != null) {
-                sessions.remove(session);
-              }
+              // A user without sessions leaves the map: anyoneConnected() is its emptiness.
+              sessionsByUser.computeIfPresent(
+                  principal.subject(),
+                  (user, sessions) -> {
+                    sessions.remove(session);
+                    return sessions.isEmpty() ? null : sessions;
+                  });
             }
           }
         });
@@ -96,6 +99,11 @@ public final class CometDNotifications implements AutoCloseable {
     contexts.addHandler(context);
     // The API's context joins this collection when the HTTP server attaches it.
     server.setHandler(contexts);
+  }
+
+  /** Whether any CometD session of a user is connected to this node. */
+  public boolean anyoneConnected() {
+    return !sessionsByUser.isEmpty();
   }
 
   /** Delivers {@code data} on {@link #CHANNEL} to the subscribed sessions of {@code userId}. */
@@ -129,9 +137,13 @@ public final class CometDNotifications implements AutoCloseable {
           return false;
         }
         session.setAttribute(PRINCIPAL, principal);
-        sessionsByUser
-            .computeIfAbsent(principal.subject(), user -> ConcurrentHashMap.newKeySet())
-            .add(session);
+        sessionsByUser.compute(
+            principal.subject(),
+            (user, sessions) -> {
+              Set<ServerSession> of = sessions == null ? ConcurrentHashMap.newKeySet() : sessions;
+              of.add(session);
+              return of;
+            });
         return true;
       } catch (PullrouteException refused) {
         LOG.debug("CometD handshake refused: {}", refused.getMessage());

@@ -19,13 +19,19 @@ import org.slf4j.LoggerFactory;
  * Carries the {@code workbin.*} events of the log to the CometD sessions of this node, in commit
  * order, on one thread of its own: a group workbin's messages to the subscribers of its list, an
  * agent's own workbin's messages and subscription changes to that agent. Thread-safe.
+ *
+ * <p>A list's subscribers are read from the store once and remembered ({@link ListSubscribers}):
+ * every change of a subscription commits with a {@code workbin.SubscriptionStateChanged} event of
+ * that list, which this bridge sees in commit order on every node and which makes it read the list
+ * again; rows that go without an event (a deleted user or list) are read again within a second.
+ * With no CometD session connected to this node, events are not read at all.
  */
 public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkbinBridge.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final CometDNotifications notifications;
-  private final RoutingService routing;
+  private final ListSubscribers subscribers;
   private final ExecutorService delivery =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -36,7 +42,7 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
 
   public WorkbinBridge(CometDNotifications notifications, RoutingService routing) {
     this.notifications = notifications;
-    this.routing = routing;
+    this.subscribers = new ListSubscribers(routing::subscribers, System::nanoTime);
   }
 
   /** Called by the hub with every batch of committed events, in order. */
@@ -50,6 +56,12 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
   }
 
   private void deliver(Event event) {
+    if (event.type().equals(WorkbinEvents.SUBSCRIPTION_CHANGED)) {
+      subscribers.changed(event.resourceId());
+    }
+    if (!notifications.anyoneConnected()) {
+      return;
+    }
     try {
       Map<String, Object> data = JSON.readValue(event.payload(), new TypeReference<>() {});
       Set<String> users = new HashSet<>();
@@ -57,7 +69,7 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
         if (key.startsWith("user:")) {
           users.add(key.substring("user:".length()));
         } else if (key.startsWith("list:")) {
-          users.addAll(routing.subscribers(key.substring("list:".length())));
+          users.addAll(subscribers.of(key.substring("list:".length())));
         }
       }
       users.forEach(user -> notifications.deliver(user, data));

@@ -20,6 +20,10 @@ import java.util.Set;
 final class WorkbinEvents {
   static final String STATE_CHANGE = "WorkbinStateChangeMessage";
   static final String SUBSCRIPTION_CHANGE = "WorkbinSubscriptionStateChangeMessage";
+
+  /** The event type of a subscription change; its resource is the workbin (the list). */
+  static final String SUBSCRIPTION_CHANGED = "workbin.SubscriptionStateChanged";
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Genesys writes {@code 2016-04-08 15:05:57.000+0300}. */
@@ -89,7 +93,7 @@ final class WorkbinEvents {
     data.put("referenceId", referenceId);
     data.put("stateResource", subscribed ? "Subscribed" : "Unsubscribed");
     return new EventDraft(
-        "workbin.SubscriptionStateChanged",
+        SUBSCRIPTION_CHANGED,
         "workbins",
         workbin.id(),
         Set.of(Audience.user(userId)),

@@ -329,6 +329,30 @@ class CometDNotificationTest {
     assertThat(inbox.data()).noneMatch(data -> second.equals(itemId(data)));
   }
 
+  @Test
+  void an_agent_subscribing_after_pulls_were_heard_hears_the_next_pull() throws Exception {
+    // The bridge remembers a list's subscribers once it has read them (for the first pull here);
+    // the second agent's Subscribe must make it read them again.
+    WorkbinFixture org = fixture();
+    Inbox first = listen(org.token("a1"));
+    Inbox second = listen(org.token("a4"));
+    first.await(
+        "a1's Subscribed",
+        subscriptionChange(succeeded(org.operate("a1", org.ownedList, TEAM, "Subscribe", null))));
+    String before = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", before);
+    first.await("a1's ItemRemoved of the first", itemChange("ItemRemoved", before));
+
+    second.await(
+        "a4's Subscribed",
+        subscriptionChange(succeeded(org.operate("a4", org.ownedList, TEAM, "Subscribe", null))));
+    String after = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", after);
+
+    second.await("a4's ItemRemoved of the second", itemChange("ItemRemoved", after));
+    first.await("a1's ItemRemoved of the second", itemChange("ItemRemoved", after));
+  }
+
   // ---- publishing
 
   /** Publishes {@code data} on {@code channel}; answers the publish reply. */
