@@ -1,5 +1,6 @@
 package io.pullroute.bench;
 
+import java.time.Duration;
 import java.util.List;
 
 /** {@code ack}: the same fan-out with acknowledgement off and on. */
@@ -13,7 +14,8 @@ final class AckBench {
     int seconds = quick ? 8 : 15;
     Fanout.Step off;
     Fanout.Step on;
-    try (ServerUnderTest server = ServerUnderTest.start(null, "15s", topics * perTopic * 3 + 64)) {
+    try (ServerUnderTest server =
+        ServerUnderTest.start(null, Duration.ofSeconds(15), topics * perTopic * 3 + 64)) {
       List<List<String>> plain = FanoutBench.sessions(server, topics, perTopic, false);
       FanoutBench.print(
           Fanout.pullroute(server, plain, rate, FanoutBench.WARM_UP_SECONDS, false), true);

@@ -139,7 +139,8 @@ final class ClaimBench {
 
   /** PullInteraction over HTTP by {@code agents} signed-in agents of one group. */
   static Result pullroute(String pgUrl, int agents, int requests) throws Exception {
-    try (ServerUnderTest server = ServerUnderTest.start(pgUrl, "15s", agents + 16)) {
+    try (ServerUnderTest server =
+        ServerUnderTest.start(pgUrl, Duration.ofSeconds(15), agents + 16)) {
       Http http = server.http;
       Map<String, String> admin = server.admin();
       // Passwords are hashed with Argon2id: a few at a time, not 500 connections at once.

@@ -1,5 +1,6 @@
 package io.pullroute.bench;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +29,8 @@ final class FanoutBench {
     List<Integer> rates = quick ? List.of(10_000) : List.of(1_000, 10_000, 50_000, 100_000);
     int seconds = quick ? 10 : 15;
     List<Fanout.Step> steps = new ArrayList<>();
-    try (ServerUnderTest server = ServerUnderTest.start(null, "15s", TOPICS * PER_TOPIC * 2 + 64)) {
+    try (ServerUnderTest server =
+        ServerUnderTest.start(null, Duration.ofSeconds(15), TOPICS * PER_TOPIC * 2 + 64)) {
       List<List<String>> sessions = sessions(server, TOPICS, PER_TOPIC, false);
       Report.progress("pullroute: %d sessions subscribed", TOPICS * PER_TOPIC);
       print(Fanout.pullroute(server, sessions, WARM_UP_RATE, WARM_UP_SECONDS, false), true);

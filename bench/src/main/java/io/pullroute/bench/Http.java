@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,11 +23,15 @@ final class Http implements AutoCloseable {
   private final HttpClient client = new HttpClient();
   private final String base;
 
-  Http(String base, int maxConnections) throws Exception {
+  /**
+   * {@code idleTimeout} must be shorter than the server's, which closes idle connections, and
+   * longer than the longest request (a parked poll), which it would cut.
+   */
+  Http(String base, int maxConnections, Duration idleTimeout) throws Exception {
     this.base = base;
     client.setMaxConnectionsPerDestination(maxConnections);
     client.setMaxRequestsQueuedPerDestination(1_000_000);
-    client.setIdleTimeout(120_000);
+    client.setIdleTimeout(idleTimeout.toMillis());
     client.start();
   }
 

@@ -1,6 +1,7 @@
 package io.pullroute.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,8 @@ final class IntakeBench {
     int rate = 1_000;
     int seconds = quick ? 5 : 15;
     Report report = new Report("intake");
-    try (ServerUnderTest server = ServerUnderTest.start(null, "15s", subscribers * 2 + 64)) {
+    try (ServerUnderTest server =
+        ServerUnderTest.start(null, Duration.ofSeconds(15), subscribers * 2 + 64)) {
       Map<String, String> admin = server.admin();
       String list =
           server

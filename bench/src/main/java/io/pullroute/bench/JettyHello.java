@@ -2,6 +2,7 @@ package io.pullroute.bench;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -11,6 +12,11 @@ import org.eclipse.jetty.util.Callback;
 
 /** The baseline: a raw Jetty 12 handler answering a fixed JSON body, in a JVM of its own. */
 public final class JettyHello {
+  /** Its connector's idle timeout (Jetty's default), and a client's, which must be shorter. */
+  static final Duration IDLE = Duration.ofSeconds(30);
+
+  static final Duration CLIENT_IDLE = IDLE.minusSeconds(10);
+
   private static final ByteBuffer BODY =
       ByteBuffer.wrap("{\"hello\":\"world\"}".getBytes(StandardCharsets.UTF_8));
 
@@ -20,6 +26,7 @@ public final class JettyHello {
     connector.setHost("127.0.0.1");
     connector.setPort(0);
     connector.setAcceptQueueSize(8192);
+    connector.setIdleTimeout(IDLE.toMillis());
     server.addConnector(connector);
     server.setHandler(
         new Handler.Abstract.NonBlocking() {

@@ -1,5 +1,6 @@
 package io.pullroute.bench;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,7 +24,8 @@ final class MemoryBench {
           wanted, parked, files);
     }
     Report report = new Report("memory");
-    try (ServerUnderTest server = ServerUnderTest.start(null, "120s", parked + 64)) {
+    try (ServerUnderTest server =
+        ServerUnderTest.start(null, Duration.ofSeconds(120), parked + 64)) {
       List<String> sessions = new ArrayList<>(parked);
       List<CompletableFuture<Http.Response>> creating = new ArrayList<>();
       for (int i = 0; i < parked; i++) {

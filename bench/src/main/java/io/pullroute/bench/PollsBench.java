@@ -1,5 +1,6 @@
 package io.pullroute.bench;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +21,14 @@ final class PollsBench {
     int concurrency = 64;
     int sessions = 16;
     Report report = new Report("polls");
-    try (ServerUnderTest server = ServerUnderTest.start(dbUrl, "15s", 512);
+    try (ServerUnderTest server = ServerUnderTest.start(dbUrl, Duration.ofSeconds(15), 512);
         Jvm jetty =
             Jvm.start(
                 "1g",
                 JettyHello.class.getName(),
                 List.of(),
                 Pattern.compile("^jetty ready on (http://\\S+)$"));
-        Http hello = new Http(jetty.url(), 512)) {
+        Http hello = new Http(jetty.url(), 512, JettyHello.CLIENT_IDLE)) {
       // Sessions with acknowledgement that never acknowledge: every poll finds its events waiting,
       // the oldest unacknowledged first, without publishing an event per poll.
       List<String> ids = new ArrayList<>();

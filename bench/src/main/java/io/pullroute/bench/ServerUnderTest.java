@@ -2,6 +2,7 @@ package io.pullroute.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ final class ServerUnderTest implements AutoCloseable {
     this.adminToken = adminToken;
   }
 
-  static ServerUnderTest start(String dbUrl, String pollWait, int connections) throws Exception {
+  static ServerUnderTest start(String dbUrl, Duration pollWait, int connections) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -57,7 +58,7 @@ final class ServerUnderTest implements AutoCloseable {
                 "--operator-secret",
                 "bench-operator",
                 "--poll-wait",
-                pollWait,
+                pollWait.toSeconds() + "s",
                 "--rate-limit",
                 "1000000",
                 "--max-sessions",
@@ -75,7 +76,10 @@ final class ServerUnderTest implements AutoCloseable {
       args.add(dbUrl + (dbUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema);
     }
     Jvm jvm = Jvm.start("2g", "io.pullroute.Main", args, READY);
-    Http http = new Http(jvm.url(), connections);
+    // The server closes a connection idle for the poll wait + 30 s (docs/streaming.md); the client
+    // drops its idle ones sooner, or a request sent as the server closes one meets a closed
+    // connection (HTTP/1.1's keep-alive race: an EOF, seen in the ack workload).
+    Http http = new Http(jvm.url(), connections, pollWait.plusSeconds(15));
     JsonNode operator =
         http.call(
                 "POST",
