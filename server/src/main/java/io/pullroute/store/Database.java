@@ -48,7 +48,9 @@ public final class Database implements AutoCloseable {
     hikari.setPoolName("pullroute");
     hikari.setMaximumPoolSize(16);
     hikari.setConnectionTimeout(10_000);
-    if (schema != null) {
+    if (dialect == Dialect.POSTGRES) {
+      hikari.setConnectionInitSql(postgresSessionSql(schema));
+    } else if (schema != null) {
       hikari.setConnectionInitSql("SET search_path TO " + schema);
     }
     Flyway.configure()
@@ -59,6 +61,19 @@ public final class Database implements AutoCloseable {
         .load()
         .migrate();
     return new Database(new HikariDataSource(hikari), dialect);
+  }
+
+  /**
+   * What every PostgreSQL connection sets first. Statements are planned for their parameters on
+   * every run ({@code plan_cache_mode = force_custom_plan}): a prepared statement's generic plan is
+   * chosen once, on the table sizes of that moment, and kept by the connection; a plan chosen while
+   * {@code participant} had a few rows scanned the whole table on every claim once it had
+   * thousands, until the next ANALYZE. That tripled the store's CPU per claim in some benchmark
+   * runs (bench/REPORT.md); planning these statements costs far less than one such scan.
+   */
+  static String postgresSessionSql(String schema) {
+    String sql = "SET plan_cache_mode = force_custom_plan";
+    return schema == null ? sql : sql + "; SET search_path TO " + schema;
   }
 
   /**
