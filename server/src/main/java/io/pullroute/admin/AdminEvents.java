@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pullroute.events.Audience;
 import io.pullroute.events.EventDraft;
+import io.pullroute.http.Json;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -13,7 +14,7 @@ import java.util.TreeSet;
  * updated}, {@code deleted}).
  */
 final class AdminEvents {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.newMapper();
 
   private AdminEvents() {}
 

@@ -8,6 +8,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import com.networknt.schema.path.NodePath;
+import io.pullroute.http.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -140,7 +141,7 @@ public final class EventCatalog {
   }
 
   private static EventCatalog read() {
-    ObjectMapper json = new ObjectMapper();
+    ObjectMapper json = Json.newMapper();
     SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12);
     SortedMap<String, Schema> schemas = new TreeMap<>();
     Map<String, SortedSet<String>> typesByCategory = new TreeMap<>();

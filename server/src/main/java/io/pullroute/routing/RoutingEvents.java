@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pullroute.admin.Channel;
 import io.pullroute.events.Audience;
 import io.pullroute.events.EventDraft;
+import io.pullroute.http.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +37,7 @@ final class RoutingEvents {
   /** {@code InteractionClear.state}: the next state is Wrap (documented in docs/routing.md). */
   static final int NEXT_STATE_WRAP = 7;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.newMapper();
 
   private RoutingEvents() {}
 

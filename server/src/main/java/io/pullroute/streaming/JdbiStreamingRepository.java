@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pullroute.events.Event;
 import io.pullroute.events.JdbiEventLog;
+import io.pullroute.http.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.ResultSet;
@@ -26,7 +27,7 @@ public final class JdbiStreamingRepository implements StreamingRepository {
   /** Sessions whose progress one transaction writes. */
   private static final int PROGRESS_SLICE = 100;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.newMapper();
   private static final String SESSION_COLUMNS =
       "id, org_id, owner, api_version, inactivity_delay, require_ack, cursor_seq, created_at,"
           + " last_poll_at";

@@ -3,6 +3,7 @@ package io.pullroute.workbins;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pullroute.events.Event;
+import io.pullroute.http.Json;
 import io.pullroute.routing.RoutingService;
 import java.io.IOException;
 import java.util.HashSet;
@@ -28,7 +29,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkbinBridge.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.newMapper();
 
   private final CometDNotifications notifications;
   private final ListSubscribers subscribers;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pullroute.events.Audience;
 import io.pullroute.events.EventDraft;
+import io.pullroute.http.Json;
 import io.pullroute.routing.Conversation;
 import io.pullroute.routing.Participant;
 import java.io.IOException;
@@ -24,7 +25,7 @@ final class WorkbinEvents {
   /** The event type of a subscription change; its resource is the workbin (the list). */
   static final String SUBSCRIPTION_CHANGED = "workbin.SubscriptionStateChanged";
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final ObjectMapper JSON = Json.newMapper();
 
   /** Genesys writes {@code 2016-04-08 15:05:57.000+0300}. */
   static final DateTimeFormatter RECEIVED =
