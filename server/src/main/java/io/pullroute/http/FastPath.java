@@ -14,6 +14,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -82,7 +83,7 @@ final class FastPath extends Handler.Wrapper {
       Principal principal = auth.authenticate(request.getHeaders().get(HttpHeader.AUTHORIZATION));
       HttpServer.checkViaPath(path, request.getHeaders().get("x-api-key"), principal, auth);
       limiter.acquire(principal.key());
-      answer = route.handler().handle(new JettyCall(principal, request, parameters));
+      answer = route.handler().handle(new JettyCall(principal, correlationId, request, parameters));
     } catch (RuntimeException failure) {
       answer = CompletableFuture.failedFuture(failure);
     }
@@ -101,6 +102,11 @@ final class FastPath extends Handler.Wrapper {
     try {
       body = answer.join();
       status = 200;
+      if (body instanceof FastRoute.Answer given) {
+        given.headers().forEach((name, value) -> response.getHeaders().put(name, value));
+        status = given.status();
+        body = given.body();
+      }
     } catch (CompletionException | CancellationException e) {
       Throwable failure =
           e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
@@ -126,8 +132,14 @@ final class FastPath extends Handler.Wrapper {
   }
 
   /** A request as a fast route's handler sees it. */
-  private record JettyCall(Principal principal, Request request, Map<String, String> path)
+  private record JettyCall(
+      Principal principal, String correlationId, Request request, Map<String, String> path)
       implements FastRoute.Call {
+    @Override
+    public byte[] body() {
+      return JsonBody.readLimited(Content.Source.asInputStream(request));
+    }
+
     @Override
     public String header(String name) {
       return request.getHeaders().get(name);

@@ -10,10 +10,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A route served on Jetty's own handler, in front of Javalin, for the one request that dominates
- * the traffic: the long poll. It runs the same pipeline (correlation id, authentication, API key,
- * rate limit, errors, timing) without Javalin's per-request context. It is documented in {@code
- * /openapi.json} like every other route.
+ * A route served on Jetty's own handler, in front of Javalin, for the requests that dominate the
+ * traffic: the long poll and the workbin operations (pulls). It runs the same pipeline (correlation
+ * id, size limit, authentication, API key, rate limit, errors, timing) without Javalin's
+ * per-request context. It is documented in {@code /openapi.json} like every other route.
  *
  * @param method the HTTP method, e.g. {@code GET}
  * @param path the route as documented, with {@code {name}} parameters
@@ -22,18 +22,28 @@ public record FastRoute(
     String method, String path, Handler handler, Pattern pattern, List<String> names) {
 
   /**
-   * What a fast route does: answers a body to send as JSON with status 200, or fails. The answer is
-   * written on the thread that completes the future, so complete it on one that may do that work
-   * (streaming completes its polls on virtual threads of its own, never on the event hub's).
+   * What a fast route does: answers a body to send as JSON with status 200 (or an {@link Answer}
+   * with a status of its own), or fails. The answer is written on the thread that completes the
+   * future, so complete it on one that may do that work (streaming completes its polls on virtual
+   * threads of its own, never on the event hub's).
    */
   @FunctionalInterface
   public interface Handler {
     CompletableFuture<?> handle(Call call);
   }
 
+  /** An answer with another status than 200, and headers of its own. */
+  public record Answer(int status, Object body, Map<String, String> headers) {}
+
   /** One request, authenticated, as a fast route's handler sees it. */
   public interface Call {
     Principal principal();
+
+    /** The request's correlation id: its {@code X-Correlation-Id}, or one made for it. */
+    String correlationId();
+
+    /** The body, at most {@link io.pullroute.config.Config#MAX_BODY_BYTES}; read once. */
+    byte[] body();
 
     String header(String name);
 

@@ -59,11 +59,19 @@ public final class JsonBody {
 
   /** The raw body, refusing more than {@link Config#MAX_BODY_BYTES} even without Content-Length. */
   public static byte[] readLimited(Context ctx) {
-    long declared = ctx.contentLength();
-    if (declared > Config.MAX_BODY_BYTES) {
+    if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
       throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
     }
-    try (InputStream in = ctx.req().getInputStream()) {
+    try {
+      return readLimited(ctx.req().getInputStream());
+    } catch (IOException e) {
+      throw new InvalidInput("body", "the request body could not be read");
+    }
+  }
+
+  /** As {@link #readLimited(Context)}, from a body's stream (closed here). */
+  static byte[] readLimited(InputStream body) {
+    try (InputStream in = body) {
       byte[] bytes = in.readNBytes((int) Config.MAX_BODY_BYTES + 1);
       if (bytes.length > Config.MAX_BODY_BYTES) {
         throw new PayloadTooLarge(Config.MAX_BODY_BYTES);

@@ -35,7 +35,11 @@ public final class Requests {
 
   /** The caller's organization; any scope. */
   public static String org(Context ctx) {
-    Principal principal = principal(ctx);
+    return org(principal(ctx));
+  }
+
+  /** As {@link #org(Context)}, for a caller already known. */
+  public static String org(Principal principal) {
     if (principal.orgId() == null) {
       throw new Forbidden("this call needs a token of an organization");
     }

@@ -10,6 +10,7 @@ import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.RateLimited;
+import io.pullroute.http.FastRoute;
 import io.pullroute.http.JsonBody;
 import io.pullroute.http.Requests;
 import io.pullroute.http.RouteTable;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The Genesys Web Services workbin API under {@code /api/v2/me/workbins}: answers carry {@code
@@ -53,13 +55,22 @@ public final class WorkbinRoutes {
             "A workbin and, with subresources=*|chat|email|…, its interactions; a group's"
                 + " workbin is named with agentGroup= or placeGroup= (GetWorkbinContent)",
             genesys(this::content))
-        .add(
+        // The pull: served in front of the web framework, like the long poll (FastRoute).
+        .fast(
             HandlerType.POST,
             "/api/v2/me/workbins/{id}",
             "workbins",
             "operationName Subscribe, Unsubscribe, PullInteraction (PullChat, PullEmail, …) or"
                 + " AddInteraction (AddChat, AddEmail, …)",
-            genesys(this::operate));
+            call -> {
+              Object answer;
+              try {
+                answer = operate(call);
+              } catch (PullrouteException refused) {
+                answer = refusal(refused);
+              }
+              return CompletableFuture.completedFuture(answer);
+            });
   }
 
   // ---- the Genesys reply shape
@@ -70,38 +81,46 @@ public final class WorkbinRoutes {
       try {
         handler.handle(ctx);
       } catch (PullrouteException refused) {
-        int status;
-        int statusCode;
-        switch (refused) {
-          case InvalidInput invalid -> {
-            status = 400;
-            statusCode = invalid.getMessage().endsWith(" is required") ? 1 : 2;
-          }
-          case Forbidden forbidden -> {
-            status = 403;
-            statusCode = 5;
-          }
-          case NotFound notFound -> {
-            status = 404;
-            statusCode = 6;
-          }
-          case Conflict conflict -> {
-            status = 409;
-            statusCode = 2;
-          }
-          case RateLimited limited -> {
-            ctx.header("Retry-After", Long.toString(limited.retryAfterSeconds()));
-            status = 429;
-            statusCode = 4;
-          }
-          default -> throw refused;
-        }
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("statusCode", statusCode);
-        body.put("statusMessage", refused.getMessage());
-        ctx.status(status).json(body);
+        FastRoute.Answer answer = refusal(refused);
+        answer.headers().forEach(ctx::header);
+        ctx.status(answer.status()).json(answer.body());
       }
     };
+  }
+
+  /** A refusal as Genesys answers it; others (a 401, a 503 …) keep the server's own answer. */
+  private static FastRoute.Answer refusal(PullrouteException refused) {
+    int status;
+    int statusCode;
+    Map<String, String> headers = Map.of();
+    switch (refused) {
+      case InvalidInput invalid -> {
+        status = 400;
+        statusCode = invalid.getMessage().endsWith(" is required") ? 1 : 2;
+      }
+      case Forbidden forbidden -> {
+        status = 403;
+        statusCode = 5;
+      }
+      case NotFound notFound -> {
+        status = 404;
+        statusCode = 6;
+      }
+      case Conflict conflict -> {
+        status = 409;
+        statusCode = 2;
+      }
+      case RateLimited limited -> {
+        headers = Map.of("Retry-After", Long.toString(limited.retryAfterSeconds()));
+        status = 429;
+        statusCode = 4;
+      }
+      default -> throw refused;
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("statusCode", statusCode);
+    body.put("statusMessage", refused.getMessage());
+    return new FastRoute.Answer(status, body, headers);
   }
 
   // ---- handlers
@@ -144,13 +163,18 @@ public final class WorkbinRoutes {
     ctx.json(reply);
   }
 
-  private void operate(Context ctx) {
-    Principal principal = Requests.principal(ctx);
-    Requests.org(ctx);
-    JsonBody body = JsonBody.of(ctx).allowOnly(FIELDS);
+  private Map<String, Object> operate(FastRoute.Call call) {
+    Principal principal = call.principal();
+    Requests.org(principal);
+    JsonBody body = JsonBody.parse(call.body()).allowOnly(FIELDS);
     String operation = body.requiredString("operationName");
-    Workbin workbin = resolve(ctx, principal);
-    String correlationId = Requests.correlationId(ctx);
+    Workbin workbin =
+        resolve(
+            principal,
+            call.pathParam("id"),
+            call.queryParam("agentGroup"),
+            call.queryParam("placeGroup"));
+    String correlationId = call.correlationId();
     long referenceId =
         switch (operation) {
           case "Subscribe" -> workbins.subscribe(principal, workbin, true, correlationId);
@@ -178,7 +202,7 @@ public final class WorkbinRoutes {
     Map<String, Object> reply = new LinkedHashMap<>();
     reply.put("statusCode", 0);
     reply.put("referenceId", referenceId);
-    ctx.json(reply);
+    return reply;
   }
 
   /** The interaction: {@code id}, or the last segment of the older pages' {@code uri}. */
@@ -196,11 +220,12 @@ public final class WorkbinRoutes {
   }
 
   private Workbin resolve(Context ctx, Principal principal) {
-    return workbins.resolve(
-        principal,
-        ctx.pathParam("id"),
-        blankToNull(ctx.queryParam("agentGroup")),
-        blankToNull(ctx.queryParam("placeGroup")));
+    return resolve(
+        principal, ctx.pathParam("id"), ctx.queryParam("agentGroup"), ctx.queryParam("placeGroup"));
+  }
+
+  private Workbin resolve(Principal principal, String id, String agentGroup, String placeGroup) {
+    return workbins.resolve(principal, id, blankToNull(agentGroup), blankToNull(placeGroup));
   }
 
   private static Set<Media> media(String subresources) {

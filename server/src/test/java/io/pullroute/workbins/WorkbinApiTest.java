@@ -300,6 +300,55 @@ class WorkbinApiTest {
   }
 
   @Test
+  void a_malformed_body_is_refused_with_400_and_status_code_2_and_an_oversized_one_with_413() {
+    String path = WorkbinFixture.path(org.ownedList, TEAM, null);
+    refused(org.http.post(path, org.token("a1"), "{\"operationName\": "), 400, 2);
+    refused(org.http.post(path, org.token("a1"), "[\"PullChat\"]"), 400, 2);
+
+    // The size limit is the server's, as on every route, with or without a Content-Length.
+    byte[] big =
+        ("{\"operationName\":\"" + "x".repeat(1024 * 1024) + "\"}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Response declared = org.http.post(path, org.token("a1"), new String(big));
+    assertThat(declared.status()).as(declared.toString()).isEqualTo(413);
+    Response chunked =
+        org.http.send(
+            org.http
+                .request(path)
+                .header("Authorization", "Bearer " + org.token("a1"))
+                .header("Content-Type", "application/json")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new java.io.ByteArrayInputStream(big))));
+    assertThat(chunked.status()).as(chunked.toString()).isEqualTo(413);
+    assertThat(chunked.json().get("code").asInt()).isEqualTo(413);
+  }
+
+  @Test
+  void a_pull_keeps_the_callers_correlation_id_and_is_timed_under_its_route() {
+    String chat = org.intake(org.webChannel);
+    Response pulled =
+        org.http.send(
+            org.http
+                .request(WorkbinFixture.path(org.ownedList, TEAM, null))
+                .header("Authorization", "Bearer " + org.token("a1"))
+                .header("Content-Type", "application/json")
+                .header("X-Correlation-Id", "pull-corr-1")
+                .POST(
+                    java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"operationName\":\"PullChat\",\"id\":\"" + chat + "\"}")));
+    succeeded(pulled);
+    assertThat(pulled.header("X-Correlation-Id")).isEqualTo("pull-corr-1");
+    assertThat(pulled.header("Content-Type")).startsWith("application/json");
+    refused(org.pull("a2", "PullChat", chat), 409, 2);
+
+    String metrics = org.http.get("/metrics", null).body();
+    assertThat(metrics)
+        .contains("method=\"POST\",route=\"/api/v2/me/workbins/{id}\",status=\"200\"")
+        .contains("method=\"POST\",route=\"/api/v2/me/workbins/{id}\",status=\"409\"");
+  }
+
+  @Test
   void pulling_an_already_pulled_request_is_refused_with_409_and_status_code_2() {
     String chat = org.intake(org.webChannel);
     org.pulled("a1", "PullChat", chat);
