@@ -32,8 +32,11 @@ public final class Audience {
    * under it without carrying it in their audience: a subscription to named resources waits on it.
    */
   public static String resource(String type, String id) {
-    return "res:" + type + ":" + id;
+    return RESOURCE + type + ":" + id;
   }
+
+  /** How every {@link #resource} key begins. */
+  static final String RESOURCE = "res:";
 
   /** Every event of the organization; supervisors and admin clients may wait on it. */
   public static String organization(String orgId) {
