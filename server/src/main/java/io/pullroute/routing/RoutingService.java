@@ -45,6 +45,7 @@ public final class RoutingService {
   private final EventHub hub;
   private final GroupCommit group;
   private volatile Consumer<String> audienceChanged = userId -> {};
+  private volatile Consumer<String> subscriptionsChanged = listId -> {};
 
   public RoutingService(RoutingRepository repository, AdminRepository admin, EventHub hub) {
     this.repository = repository;
@@ -59,6 +60,15 @@ public final class RoutingService {
    */
   public void onAudienceChange(Consumer<String> listener) {
     this.audienceChanged = listener;
+  }
+
+  /**
+   * Tells {@code listener} the id of every list whose subscriptions a command of this server
+   * changed through {@code /api/v1/me/subscriptions}, which appends no event for it (the workbin
+   * API's Subscribe and Unsubscribe do, and every server sees those).
+   */
+  public void onSubscriptionChange(Consumer<String> listener) {
+    this.subscriptionsChanged = listener;
   }
 
   /** A new request from a channel connector. */
@@ -718,6 +728,7 @@ public final class RoutingService {
           tx.subscribe(principal.orgId(), user.id(), listId);
           return Outcome.of(null, List.of());
         });
+    subscriptionsChanged.accept(listId);
     audienceChanged.accept(user.id());
     return repository.openOnList(principal.orgId(), listId, OPEN);
   }
@@ -732,6 +743,7 @@ public final class RoutingService {
           tx.unsubscribe(user.id(), listId);
           return Outcome.of(null, List.of());
         });
+    subscriptionsChanged.accept(listId);
     audienceChanged.accept(user.id());
   }
 

@@ -22,10 +22,12 @@ import org.slf4j.LoggerFactory;
  * agent's own workbin's messages and subscription changes to that agent. Thread-safe.
  *
  * <p>A list's subscribers are read from the store once and remembered ({@link ListSubscribers}):
- * every change of a subscription commits with a {@code workbin.SubscriptionStateChanged} event of
- * that list, which this bridge sees in commit order on every node and which makes it read the list
- * again; rows that go without an event (a deleted user or list) are read again within a second.
- * With no CometD session connected to this node, events are not read at all.
+ * the workbin API's Subscribe and Unsubscribe commit with a {@code
+ * workbin.SubscriptionStateChanged} event of that list, which this bridge sees in commit order on
+ * every node and which makes it read the list again; a change through {@code
+ * /api/v1/me/subscriptions} is forgotten at once by the server that made it. Other nodes, and rows
+ * that go without an event (a deleted user or list), read the list again within a second. With no
+ * CometD session connected to this node, events are not read at all.
  */
 public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkbinBridge.class);
@@ -44,6 +46,8 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
   public WorkbinBridge(CometDNotifications notifications, RoutingService routing) {
     this.notifications = notifications;
     this.subscribers = new ListSubscribers(routing::subscribers, System::nanoTime);
+    // A change through the v1 API appends no event: this server forgets the list itself.
+    routing.onSubscriptionChange(listId -> delivery.execute(() -> subscribers.changed(listId)));
   }
 
   /** Called by the hub with every batch of committed events, in order. */

@@ -353,6 +353,31 @@ class CometDNotificationTest {
     first.await("a1's ItemRemoved of the second", itemChange("ItemRemoved", after));
   }
 
+  @Test
+  void subscriptions_changed_through_the_v1_api_are_heard_from_the_next_pull() throws Exception {
+    // The v1 API appends no subscription event; the server that made the change forgets the
+    // list's subscribers itself.
+    WorkbinFixture org = fixture();
+    Inbox first = listen(org.token("a1"));
+    Inbox second = listen(org.token("a4"));
+    first.await(
+        "a1's Subscribed",
+        subscriptionChange(succeeded(org.operate("a1", org.ownedList, TEAM, "Subscribe", null))));
+    String before = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", before);
+    first.await("a1's ItemRemoved of the first", itemChange("ItemRemoved", before));
+
+    String subscriptions = "/api/v1/me/subscriptions/" + org.ownedList;
+    assertThat(org.http.put(subscriptions, org.token("a4"), null).status()).isEqualTo(200);
+    assertThat(org.http.delete(subscriptions, org.token("a1")).status()).isEqualTo(204);
+    String after = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", after);
+
+    second.await("a4's ItemRemoved of the second", itemChange("ItemRemoved", after));
+    marker(org, "a1", first);
+    assertThat(first.data()).noneMatch(data -> after.equals(itemId(data)));
+  }
+
   // ---- publishing
 
   /** Publishes {@code data} on {@code channel}; answers the publish reply. */
