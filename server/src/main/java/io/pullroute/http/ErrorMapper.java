@@ -121,6 +121,11 @@ public final class ErrorMapper {
     if (known instanceof Unauthenticated) {
       headers.put("WWW-Authenticate", "Bearer realm=\"pullroute\"");
     }
+    if (known instanceof PayloadTooLarge) {
+      // The rest of the body is not read: the connection ends with this answer, and says so, or
+      // the client's next request on it would meet the closed connection.
+      headers.put("Connection", "close");
+    }
     Integer status = STATUS.get(known.getClass());
     if (status == null) {
       LOG.error("no status mapped for {}; this indicates a bug", known.getClass(), known);

@@ -88,13 +88,15 @@ final class FastPath extends Handler.Wrapper {
       answer = CompletableFuture.failedFuture(failure);
     }
     CompletableFuture<?> pending = answer;
-    answer.whenComplete((body, failure) -> finish(route, started, pending, response, callback));
+    answer.whenComplete(
+        (body, failure) -> finish(route, started, pending, request, response, callback));
   }
 
   private void finish(
       FastRoute route,
       long started,
       CompletableFuture<?> answer,
+      Request request,
       Response response,
       Callback callback) {
     int status;
@@ -123,6 +125,11 @@ final class FastPath extends Handler.Wrapper {
       ErrorMapper.Answer mapped = ErrorMapper.describe(e);
       status = mapped.status();
       bytes = Json.MAPPER.valueToTree(mapped.body()).toString().getBytes(StandardCharsets.UTF_8);
+    }
+    if (!request.consumeAvailable()) {
+      // Answered before the whole body arrived (a refusal, a 413): the connection ends with this
+      // answer, and says so, or the client would send its next request on a closing connection.
+      response.getHeaders().put(HttpHeader.CONNECTION, "close");
     }
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");

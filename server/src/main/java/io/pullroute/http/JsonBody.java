@@ -62,16 +62,20 @@ public final class JsonBody {
     if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
       throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
     }
-    try {
-      return readLimited(ctx.req().getInputStream());
+    try (InputStream in = ctx.req().getInputStream()) {
+      return readLimited(in);
     } catch (IOException e) {
       throw new InvalidInput("body", "the request body could not be read");
     }
   }
 
-  /** As {@link #readLimited(Context)}, from a body's stream (closed here). */
-  static byte[] readLimited(InputStream body) {
-    try (InputStream in = body) {
+  /**
+   * As {@link #readLimited(Context)}, from a body's stream, which is left open: closing Jetty's own
+   * request stream before the whole body arrived fails the request, and its 413 would not be
+   * written. What is left unread is Jetty's to drain or to close the connection on.
+   */
+  static byte[] readLimited(InputStream in) {
+    try {
       byte[] bytes = in.readNBytes((int) Config.MAX_BODY_BYTES + 1);
       if (bytes.length > Config.MAX_BODY_BYTES) {
         throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
