@@ -1,11 +1,14 @@
 package io.pullroute.streaming;
 
 import io.pullroute.events.Event;
+import io.pullroute.events.Interest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The hot state of a session on this node: its cursor in the event log, its last poll, its
@@ -22,6 +25,11 @@ final class LiveSession {
   private boolean dirty;
   private List<Subscription> subscriptions;
   private final LinkedHashMap<String, Event> pending = new LinkedHashMap<>();
+
+  /** The interest last built for a poll, and the keys and subscriptions it was built from. */
+  private record Built(Set<String> base, List<Subscription> subscriptions, Interest interest) {}
+
+  private volatile Built built;
 
   LiveSession(
       StreamingSession session,
@@ -129,6 +137,22 @@ final class LiveSession {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * The interest of a poll with the user's {@code base} keys and these {@code subscriptions}: the
+   * one built for the last poll while both are the same objects (the cached keys, the stored list),
+   * else a new one from {@code build}. An interest is immutable; building one per poll was work on
+   * the long poll's path.
+   */
+  Interest interest(Set<String> base, List<Subscription> subscriptions, Supplier<Interest> build) {
+    Built known = built;
+    if (known != null && known.base() == base && known.subscriptions() == subscriptions) {
+      return known.interest();
+    }
+    Interest fresh = build.get();
+    built = new Built(base, subscriptions, fresh);
+    return fresh;
   }
 
   void subscriptions(List<Subscription> changed) {

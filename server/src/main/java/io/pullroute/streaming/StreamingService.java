@@ -329,6 +329,11 @@ public final class StreamingService implements AutoCloseable {
   private Interest interest(Principal principal, LiveSession live) {
     Set<String> base = principal.isUser() ? keysOf(principal.subject()) : Set.of();
     List<Subscription> subscriptions = live.subscriptions();
+    return live.interest(base, subscriptions, () -> interest(live, base, subscriptions));
+  }
+
+  private static Interest interest(
+      LiveSession live, Set<String> base, List<Subscription> subscriptions) {
     if (subscriptions.isEmpty()) {
       return Interest.of(live.session.orgId(), base);
     }

@@ -329,6 +329,19 @@ class CometDNotificationTest {
     assertThat(inbox.data()).noneMatch(data -> second.equals(itemId(data)));
   }
 
+  /**
+   * a1 subscribes to the Team workbin and hears a2's pull from it: the bridge has read the list's
+   * subscribers and remembers them.
+   */
+  private static void subscribedAndHeardAPull(WorkbinFixture org, Inbox a1) {
+    a1.await(
+        "a1's Subscribed",
+        subscriptionChange(succeeded(org.operate("a1", org.ownedList, TEAM, "Subscribe", null))));
+    String pulled = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", pulled);
+    a1.await("a1's ItemRemoved of the first", itemChange("ItemRemoved", pulled));
+  }
+
   @Test
   void an_agent_subscribing_after_pulls_were_heard_hears_the_next_pull() throws Exception {
     // The bridge remembers a list's subscribers once it has read them (for the first pull here);
@@ -336,12 +349,7 @@ class CometDNotificationTest {
     WorkbinFixture org = fixture();
     Inbox first = listen(org.token("a1"));
     Inbox second = listen(org.token("a4"));
-    first.await(
-        "a1's Subscribed",
-        subscriptionChange(succeeded(org.operate("a1", org.ownedList, TEAM, "Subscribe", null))));
-    String before = org.intake(org.webChannel);
-    org.pulled("a2", "PullChat", before);
-    first.await("a1's ItemRemoved of the first", itemChange("ItemRemoved", before));
+    subscribedAndHeardAPull(org, first);
 
     second.await(
         "a4's Subscribed",
@@ -360,12 +368,7 @@ class CometDNotificationTest {
     WorkbinFixture org = fixture();
     Inbox first = listen(org.token("a1"));
     Inbox second = listen(org.token("a4"));
-    first.await(
-        "a1's Subscribed",
-        subscriptionChange(succeeded(org.operate("a1", org.ownedList, TEAM, "Subscribe", null))));
-    String before = org.intake(org.webChannel);
-    org.pulled("a2", "PullChat", before);
-    first.await("a1's ItemRemoved of the first", itemChange("ItemRemoved", before));
+    subscribedAndHeardAPull(org, first);
 
     String subscriptions = "/api/v1/me/subscriptions/" + org.ownedList;
     assertThat(org.http.put(subscriptions, org.token("a4"), null).status()).isEqualTo(200);
