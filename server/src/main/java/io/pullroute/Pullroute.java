@@ -95,10 +95,7 @@ public final class Pullroute implements AutoCloseable {
       hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
       AdminService admin =
           new AdminService(
-              new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())),
-              hasher,
-              clock,
-              hub::poke);
+              new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())), hasher, clock);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
 
       if (config.operatorSecret() != null) {
@@ -109,8 +106,7 @@ public final class Pullroute implements AutoCloseable {
       }
 
       RoutingService routing =
-          new RoutingService(
-              new JdbiRoutingRepository(database.jdbi(), clock), admin.repository(), hub);
+          new RoutingService(new JdbiRoutingRepository(database.jdbi(), clock), admin.repository());
       timers = new RoutingTimers(routing, clock).start();
       EventCatalog catalog = EventCatalog.load();
       streaming =
@@ -124,7 +120,7 @@ public final class Pullroute implements AutoCloseable {
                   config.streaming())
               .start();
       routing.onAudienceChange(streaming::audienceChanged);
-      EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, hub, clock);
+      EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, clock);
       notifications = new CometDNotifications(auth);
       bridge = new WorkbinBridge(notifications, routing);
       hub.addListener(bridge);

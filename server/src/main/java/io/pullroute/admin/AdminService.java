@@ -21,20 +21,11 @@ public final class AdminService {
   private final AdminRepository repository;
   private final PasswordHasher hasher;
   private final InstantSource clock;
-  private final Runnable eventsAppended;
 
-  /**
-   * @param eventsAppended called after a write that appended events (wakes the event hub)
-   */
-  public AdminService(
-      AdminRepository repository,
-      PasswordHasher hasher,
-      InstantSource clock,
-      Runnable eventsAppended) {
+  public AdminService(AdminRepository repository, PasswordHasher hasher, InstantSource clock) {
     this.repository = repository;
     this.hasher = hasher;
     this.clock = clock;
-    this.eventsAppended = eventsAppended;
   }
 
   private Outbox outbox(String correlationId, EventDraft event) {
@@ -53,7 +44,6 @@ public final class AdminService {
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "created")));
-    eventsAppended.run();
     return user(user.orgId(), user.id());
   }
 
@@ -64,7 +54,6 @@ public final class AdminService {
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "updated")));
-    eventsAppended.run();
     return user(user.orgId(), user.id());
   }
 
@@ -80,7 +69,6 @@ public final class AdminService {
     if (!repository.deleteUser(orgId, id, outbox(correlationId, AdminEvents.userDeleted(id)))) {
       throw new NotFound("user", id);
     }
-    eventsAppended.run();
   }
 
   private static String checkPassword(String password) {
@@ -97,7 +85,6 @@ public final class AdminService {
   public MemberGroup createGroup(MemberGroup group, String correlationId) {
     checkMembers(group);
     repository.insertGroup(group, teamEvent(group, "created", correlationId));
-    eventsAppended.run();
     return group(group.kind(), group.orgId(), group.id());
   }
 
@@ -105,7 +92,6 @@ public final class AdminService {
     group(group.kind(), group.orgId(), group.id());
     checkMembers(group);
     repository.updateGroup(group, teamEvent(group, "updated", correlationId));
-    eventsAppended.run();
     return group(group.kind(), group.orgId(), group.id());
   }
 
@@ -143,7 +129,6 @@ public final class AdminService {
     if (!repository.deleteGroup(kind, orgId, id, outbox)) {
       throw new NotFound(kind.label(), id);
     }
-    eventsAppended.run();
   }
 
   private void checkMembers(MemberGroup group) {

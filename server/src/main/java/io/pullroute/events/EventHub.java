@@ -7,7 +7,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -26,6 +29,11 @@ import org.slf4j.LoggerFactory;
  * consumer is a registered future, indexed by audience key, not a thread: an event completes only
  * the futures whose keys it carries.
  *
+ * <p>What this node's transactions append is handed to the tailer as they commit ({@link
+ * CommittedEvents}), and published from there when it is next in sequence. The tailer reads the
+ * store only for the rest: when the next events are not this node's (another node committed them)
+ * or when asked to ({@link #poke}), and at least every {@link #IDLE_POLL}.
+ *
  * <p>Thread-safe. The ring, the index and the waiters are guarded by one lock; decisions are made
  * under it and futures are completed after releasing it. Whoever retires a waiter under the lock
  * (an event, its timeout, a newer poll of the same owner, closing) is the one that completes it.
@@ -41,8 +49,48 @@ public final class EventHub implements AutoCloseable {
   private final Event[] ring;
   private final ReentrantLock lock = new ReentrantLock();
 
-  /** Set by {@link #poke}, taken by the tailer; not under the lock, which every poll takes. */
-  private final AtomicBoolean pokePending = new AtomicBoolean();
+  /** Set to wake the tailer, taken by it; not under the lock, which every poll takes. */
+  private final AtomicBoolean wakePending = new AtomicBoolean();
+
+  /** Set by {@link #poke}: the tailer reads the log when it next wakes. */
+  private final AtomicBoolean readLogAsked = new AtomicBoolean();
+
+  /** Batches this node committed, handed over and not yet taken by the tailer. */
+  private final ConcurrentLinkedQueue<List<Event>> handedOver = new ConcurrentLinkedQueue<>();
+
+  /**
+   * First seqs of batches this node appended whose transactions have not ended, with how many (a
+   * batch that rolled back leaves its seqs to the next one).
+   */
+  private final ConcurrentHashMap<Long, Integer> appending = new ConcurrentHashMap<>();
+
+  private final CommittedEvents.Receiver receiver =
+      new CommittedEvents.Receiver() {
+        @Override
+        public void appending(long firstSeq) {
+          appending.merge(firstSeq, 1, Integer::sum);
+        }
+
+        @Override
+        public void committed(List<Event> events) {
+          handedOver.add(events); // before it stops counting as appending: never neither
+          ended(events.getFirst().seq());
+        }
+
+        @Override
+        public void abandoned(long firstSeq) {
+          ended(firstSeq);
+        }
+
+        private void ended(long firstSeq) {
+          appending.computeIfPresent(firstSeq, (seq, count) -> count == 1 ? null : count - 1);
+          wake();
+        }
+      };
+
+  // Only the tailer thread uses these two.
+  private final TreeMap<Long, List<Event>> pending = new TreeMap<>();
+  private long lastLogRead = System.nanoTime();
 
   private final Map<String, Set<Waiter>> waitersByKey = new HashMap<>();
   private final Map<String, Waiter> waitersByOwner = new HashMap<>();
@@ -79,6 +127,8 @@ public final class EventHub implements AutoCloseable {
     this.timeouts = timer;
     this.tailer = new Thread(this::tail, "pullroute-hub-tailer");
     tailer.setDaemon(true);
+    // A batch committed before this reads as a gap, and is read from the log.
+    log.handOverTo(receiver);
     tailer.start();
   }
 
@@ -100,9 +150,17 @@ public final class EventHub implements AutoCloseable {
     listeners.add(listener);
   }
 
-  /** Tells the tailer that something was committed; called after every commit with events. */
+  /**
+   * Tells the tailer to read the log: something was committed that was not handed over. Commits
+   * through {@link JdbiEventLog#append} need not call it.
+   */
   public void poke() {
-    pokePending.set(true);
+    readLogAsked.set(true);
+    wake();
+  }
+
+  private void wake() {
+    wakePending.set(true);
     LockSupport.unpark(tailer);
   }
 
@@ -224,29 +282,64 @@ public final class EventHub implements AutoCloseable {
 
   private void tail() {
     while (true) {
-      if (!pokePending.getAndSet(false) && !closed) {
-        // A poke during the park ends it; one just after is seen by the read below.
+      if (!wakePending.getAndSet(false) && !closed) {
+        // A wake-up during the park ends it; one just after is seen by the next turn.
         LockSupport.parkNanos(this, IDLE_POLL.toNanos());
-        pokePending.set(false);
+        wakePending.set(false);
       }
       if (closed || Thread.currentThread().isInterrupted()) {
         return;
       }
       try {
-        List<Event> events;
-        do {
-          events = log.after(headSeq(), FETCH);
-          publish(events);
-          if (!events.isEmpty()) {
-            for (Consumer<List<Event>> listener : listeners) {
-              listener.accept(events);
-            }
-          }
-        } while (events.size() == FETCH);
+        for (List<Event> batch; (batch = handedOver.poll()) != null; ) {
+          pending.merge(batch.getFirst().seq(), batch, (one, other) -> other);
+        }
+        publishHandedOver();
+        if (readLogAsked.getAndSet(false)
+            || System.nanoTime() - lastLogRead >= IDLE_POLL.toNanos()
+            || (!pending.isEmpty() && !appending.containsKey(headSeq() + 1))) {
+          readLog();
+          publishHandedOver();
+        }
       } catch (RuntimeException e) {
         if (!isClosed()) {
           LOG.warn("reading the event log failed; retrying", e);
         }
+      }
+    }
+  }
+
+  /** Publishes the handed-over batches that come next in sequence; drops those already seen. */
+  private void publishHandedOver() {
+    while (!pending.isEmpty()) {
+      List<Event> batch = pending.firstEntry().getValue();
+      long head = headSeq();
+      if (batch.getFirst().seq() > head + 1) {
+        return; // a gap: another batch comes first
+      }
+      pending.pollFirstEntry();
+      if (batch.getLast().seq() > head) {
+        deliver(batch.subList((int) (head + 1 - batch.getFirst().seq()), batch.size()));
+      }
+    }
+  }
+
+  /** Reads what the log holds after the head. */
+  private void readLog() {
+    lastLogRead = System.nanoTime();
+    List<Event> events;
+    do {
+      events = log.after(headSeq(), FETCH);
+      deliver(events);
+    } while (events.size() == FETCH);
+  }
+
+  /** Publishes events that follow the head, and hands them to the listeners. */
+  private void deliver(List<Event> events) {
+    publish(events);
+    if (!events.isEmpty()) {
+      for (Consumer<List<Event>> listener : listeners) {
+        listener.accept(events);
       }
     }
   }
@@ -387,6 +480,7 @@ public final class EventHub implements AutoCloseable {
     lock.lock();
     try {
       closed = true;
+      log.stopHandingOverTo(receiver);
       LockSupport.unpark(tailer);
       Set<Waiter> registered = new LinkedHashSet<>(waitersByOwner.values());
       waitersByKey.values().forEach(registered::addAll);

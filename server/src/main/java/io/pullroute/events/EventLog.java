@@ -10,4 +10,13 @@ public interface EventLog {
 
   /** The newest {@code seq}, or 0 when the log is empty. */
   long lastSeq();
+
+  /**
+   * From now on, hands the batches this node appends to {@code receiver} as their transactions end
+   * (see {@link CommittedEvents}).
+   */
+  void handOverTo(CommittedEvents.Receiver receiver);
+
+  /** Undoes {@link #handOverTo}. */
+  void stopHandingOverTo(CommittedEvents.Receiver receiver);
 }

@@ -17,13 +17,11 @@ import org.jdbi.v3.core.Jdbi;
 public final class EventPublisher {
   private final Jdbi jdbi;
   private final EventCatalog catalog;
-  private final EventHub hub;
   private final InstantSource clock;
 
-  public EventPublisher(Jdbi jdbi, EventCatalog catalog, EventHub hub, InstantSource clock) {
+  public EventPublisher(Jdbi jdbi, EventCatalog catalog, InstantSource clock) {
     this.jdbi = jdbi;
     this.catalog = catalog;
-    this.hub = hub;
     this.clock = clock;
   }
 
@@ -47,12 +45,9 @@ public final class EventPublisher {
         new EventDraft(
             type, resourceType, resourceId, audience(resourceType, resourceId), payload.toString());
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    Event event =
-        jdbi.inTransaction(
-            handle ->
-                JdbiEventLog.append(handle, now, orgId, correlationId, List.of(draft)).getFirst());
-    hub.poke();
-    return event;
+    return jdbi.inTransaction(
+        handle ->
+            JdbiEventLog.append(handle, now, orgId, correlationId, List.of(draft)).getFirst());
   }
 
   /** Who hears about a resource without subscribing. */

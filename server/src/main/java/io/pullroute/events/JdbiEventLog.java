@@ -5,6 +5,7 @@ import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +30,8 @@ public final class JdbiEventLog implements EventLog {
    * holds it until the transaction ends. So a transaction that commits later always gets higher
    * sequence numbers, a reader that tails {@code seq > cursor} never skips an event that commits
    * late, and a rollback leaves no gap. This process's appenders queue for the row in {@link
-   * Turns#sequence} first.
+   * Turns#sequence} first. Once the transaction commits, the events are handed to this node's hubs
+   * ({@link CommittedEvents}).
    */
   public static List<Event> append(
       Handle handle, Instant now, String orgId, String correlationId, List<EventDraft> drafts) {
@@ -52,7 +54,9 @@ public final class JdbiEventLog implements EventLog {
       return List.of();
     }
     Turns.sequence(handle);
-    long nowMillis = now.toEpochMilli();
+    // What the store keeps, so that a handed-over event equals the one read back.
+    Instant at = now.truncatedTo(ChronoUnit.MILLIS);
+    long nowMillis = at.toEpochMilli();
     int updated =
         handle
             .createUpdate(
@@ -96,7 +100,7 @@ public final class JdbiEventLog implements EventLog {
                 draft.audience(),
                 command.correlationId(),
                 draft.payload(),
-                now);
+                at);
         i++;
         events.add(event);
         batch
@@ -109,12 +113,23 @@ public final class JdbiEventLog implements EventLog {
             .bind("audience", String.join(" ", event.audience()))
             .bind("correlationId", event.correlationId())
             .bind("payload", event.payload())
-            .bind("createdAt", now)
+            .bind("createdAt", at)
             .add();
       }
     }
     batch.execute();
+    CommittedEvents.appended(handle, events);
     return events;
+  }
+
+  @Override
+  public void handOverTo(CommittedEvents.Receiver receiver) {
+    jdbi.getConfig(CommittedEvents.class).add(receiver);
+  }
+
+  @Override
+  public void stopHandingOverTo(CommittedEvents.Receiver receiver) {
+    jdbi.getConfig(CommittedEvents.class).remove(receiver);
   }
 
   @Override

@@ -16,7 +16,6 @@ import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.events.Audience;
 import io.pullroute.events.EventDraft;
-import io.pullroute.events.EventHub;
 import io.pullroute.routing.RoutingRepository.Locks;
 import java.time.Duration;
 import java.time.Instant;
@@ -33,8 +32,8 @@ import java.util.function.Supplier;
 
 /**
  * Pull-mode routing commands: intake, join, leave, close, messages, subscriptions, agent state.
- * Each command is one transaction that changes state and appends the events it causes; the hub is
- * woken after the commit. Thread-safe.
+ * Each command is one transaction that changes state and appends the events it causes; the commit
+ * hands them to the hub (see {@link io.pullroute.events.CommittedEvents}). Thread-safe.
  */
 public final class RoutingService {
   public static final Set<ConversationState> OPEN =
@@ -42,15 +41,13 @@ public final class RoutingService {
 
   private final RoutingRepository repository;
   private final AdminRepository admin;
-  private final EventHub hub;
   private final GroupCommit group;
   private volatile Consumer<String> audienceChanged = userId -> {};
   private volatile Consumer<String> subscriptionsChanged = listId -> {};
 
-  public RoutingService(RoutingRepository repository, AdminRepository admin, EventHub hub) {
+  public RoutingService(RoutingRepository repository, AdminRepository admin) {
     this.repository = repository;
     this.admin = admin;
-    this.hub = hub;
     this.group = new GroupCommit(repository);
   }
 
@@ -905,11 +902,7 @@ public final class RoutingService {
       String correlationId,
       Locks locks,
       Function<RoutingRepository.Tx, Outcome<T>> work) {
-    Outcome<T> outcome = group.run(orgId, correlationId, locks, work);
-    if (!outcome.events().isEmpty()) {
-      hub.poke();
-    }
-    return outcome.result();
+    return group.run(orgId, correlationId, locks, work).result();
   }
 
   /**

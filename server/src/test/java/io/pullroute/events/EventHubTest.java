@@ -1,6 +1,7 @@
 package io.pullroute.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pullroute.store.Database;
@@ -40,6 +41,7 @@ class EventHubTest {
 
   @Parameter StoreKind store;
 
+  static TestStores.Location location;
   static Database database;
   static Jdbi jdbi;
 
@@ -47,7 +49,8 @@ class EventHubTest {
 
   @BeforeParameterizedClassInvocation
   static void open(StoreKind store) {
-    database = TestStores.fresh(store).open();
+    location = TestStores.fresh(store);
+    database = location.open();
     jdbi = database.jdbi();
   }
 
@@ -374,6 +377,80 @@ class EventHubTest {
     assertThat(received).containsExactlyElementsOf(onA);
   }
 
+  // ---- (f2) commits handed over
+
+  /** The hub publishes what this node commits as it is handed over, without reading it back. */
+  @Test
+  void a_commit_of_this_node_is_published_without_reading_it_back() throws Exception {
+    BlindLog log = new BlindLog(new JdbiEventLog(jdbi));
+    EventHub hub = hub(log, 16);
+    String org = newOrg();
+    Interest interest = Interest.of(org, Set.of("list:A"));
+    CompletableFuture<EventBatch> parked = hub.await(interest, hub.headSeq(), 10, LONG, "mine");
+    log.blind = true; // from here on the log answers nothing
+
+    List<Event> committed =
+        jdbi.inTransaction(
+            h -> JdbiEventLog.append(h, now(), org, null, List.of(draft("list:A"), draft("x"))));
+
+    assertThat(parked.get(5, TimeUnit.SECONDS).events()).containsExactly(committed.getFirst());
+    awaitPublished(hub, committed.getLast());
+  }
+
+  /**
+   * A rolled-back append hands nothing over, and the next commit, which takes its seqs, is heard.
+   */
+  @Test
+  void a_rolled_back_append_is_not_published_and_the_next_commit_is() throws Exception {
+    BlindLog log = new BlindLog(new JdbiEventLog(jdbi));
+    EventHub hub = hub(log, 16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    log.blind = true;
+
+    assertThatThrownBy(
+            () ->
+                jdbi.useTransaction(
+                    h -> {
+                      JdbiEventLog.append(h, now(), org, null, List.of(draft("list:A")));
+                      throw new IllegalStateException("refused after appending");
+                    }))
+        .hasMessage("refused after appending");
+    Event next = append(org, "list:A", "second");
+
+    awaitPublished(hub, next);
+    EventBatch batch = hub.read(Interest.of(org, Set.of("list:A")), start, 10);
+    assertThat(batch.events()).containsExactly(next);
+  }
+
+  /**
+   * Events another node committed come before this node's next commit: the hub sees the gap, reads
+   * them from the log, and publishes both in commit order.
+   */
+  @Test
+  void another_nodes_commit_is_read_from_the_log_before_this_nodes_next_one() throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    Interest interest = Interest.of(org, Set.of("list:A"));
+    CompletableFuture<EventBatch> parked = hub.await(interest, start, 10, LONG, "both");
+    Event theirs;
+    try (Database otherNode = location.open()) {
+      theirs =
+          otherNode
+              .jdbi()
+              .inTransaction(
+                  h -> JdbiEventLog.append(h, now(), org, null, List.of(draft("list:A"))))
+              .getFirst();
+    }
+    Event ours = append(org, "list:A", "ours");
+
+    List<Event> received = new ArrayList<>(parked.get(5, TimeUnit.SECONDS).events());
+    awaitPublished(hub, ours);
+    received.addAll(hub.read(interest, received.getLast().seq(), 10).events());
+    assertThat(received).containsExactly(theirs, ours);
+  }
+
   // ---- (g) waiting()
 
   @Test
@@ -436,9 +513,43 @@ class EventHubTest {
   // ---- helpers
 
   private EventHub hub(int capacity) {
-    EventHub hub = new EventHub(new JdbiEventLog(jdbi), capacity);
+    return hub(new JdbiEventLog(jdbi), capacity);
+  }
+
+  private EventHub hub(EventLog log, int capacity) {
+    EventHub hub = new EventHub(log, capacity);
     hubs.add(hub);
     return hub;
+  }
+
+  /** The store's log, which answers no reads once {@link #blind}: only hand-overs reach the hub. */
+  private static final class BlindLog implements EventLog {
+    private final EventLog log;
+    volatile boolean blind;
+
+    BlindLog(EventLog log) {
+      this.log = log;
+    }
+
+    @Override
+    public List<Event> after(long afterSeq, int limit) {
+      return blind ? List.of() : log.after(afterSeq, limit);
+    }
+
+    @Override
+    public long lastSeq() {
+      return log.lastSeq();
+    }
+
+    @Override
+    public void handOverTo(CommittedEvents.Receiver receiver) {
+      log.handOverTo(receiver);
+    }
+
+    @Override
+    public void stopHandingOverTo(CommittedEvents.Receiver receiver) {
+      log.stopHandingOverTo(receiver);
+    }
   }
 
   private static String newOrg() {
@@ -454,13 +565,13 @@ class EventHubTest {
         "{\"keys\":\"" + String.join(" ", keys) + "\"}");
   }
 
-  /** Appends one event in its own transaction, as a command would, without waking any hub. */
+  /** Appends one event in its own transaction, as a command would; it is handed to the hubs. */
   private static Event append(String org, String... keys) {
     return jdbi.inTransaction(h -> JdbiEventLog.append(h, now(), org, null, List.of(draft(keys))))
         .getFirst();
   }
 
-  /** Appends one event and wakes {@code hub}, as a command does after its commit. */
+  /** Appends one event and asks {@code hub} to read the log, as a commit not handed over would. */
   private static Event commit(EventHub hub, String org, String... keys) {
     Event event = append(org, keys);
     hub.poke();

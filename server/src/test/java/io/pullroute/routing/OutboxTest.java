@@ -113,8 +113,7 @@ class OutboxTest {
       RoutingService failing =
           new RoutingService(
               new FailingBeforeCommit(new JdbiRoutingRepository(jdbi, server.clock())),
-              new JdbiAdminRepository(jdbi),
-              server.server().hub());
+              new JdbiAdminRepository(jdbi));
       Principal agent =
           new Principal(
               Principal.Kind.USER,
