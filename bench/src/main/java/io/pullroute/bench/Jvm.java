@@ -84,6 +84,30 @@ final class Jvm implements AutoCloseable {
     return process.info().totalCpuDuration().orElse(java.time.Duration.ZERO);
   }
 
+  /**
+   * CPU time the process's JIT compiler threads have used so far, from each thread's
+   * /proc/PID/task/TID/schedstat in nanoseconds (Linux; zero elsewhere). Compiler threads that
+   * ended meanwhile are not counted.
+   */
+  java.time.Duration compilerCpuTime() {
+    long nanos = 0;
+    try (var threads = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+      for (Path thread : threads.toList()) {
+        try {
+          String name = Files.readString(thread.resolve("comm")).strip();
+          if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            nanos += Long.parseLong(Files.readString(thread.resolve("schedstat")).split(" ")[0]);
+          }
+        } catch (IOException | RuntimeException gone) {
+          // The thread ended meanwhile.
+        }
+      }
+    } catch (IOException noProc) {
+      return java.time.Duration.ZERO;
+    }
+    return java.time.Duration.ofNanos(nanos);
+  }
+
   /** Resident memory of the process, from /proc (Linux). */
   long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
