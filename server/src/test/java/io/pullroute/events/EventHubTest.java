@@ -12,11 +12,17 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -449,6 +455,62 @@ class EventHubTest {
     awaitPublished(hub, ours);
     received.addAll(hub.read(interest, received.getLast().seq(), 10).events());
     assertThat(received).containsExactly(theirs, ours);
+  }
+
+  /**
+   * Writers of this node (some rolling back) race a writer of another node: the hub hands its
+   * listeners every committed event once, in commit order, whether it was handed over or read.
+   */
+  @Test
+  void racing_writers_of_two_nodes_reach_the_listeners_once_each_in_commit_order()
+      throws Exception {
+    EventHub hub = hub(16);
+    String org = newOrg();
+    long start = hub.headSeq();
+    List<Event> heard = Collections.synchronizedList(new ArrayList<>());
+    hub.addListener(heard::addAll);
+    List<Event> committed = Collections.synchronizedList(new ArrayList<>());
+    try (Database otherNode = location.open();
+        ExecutorService writers = Executors.newFixedThreadPool(4)) {
+      List<Future<?>> running = new ArrayList<>();
+      for (int w = 0; w < 4; w++) {
+        Jdbi node = w == 0 ? otherNode.jdbi() : jdbi;
+        int writer = w;
+        running.add(
+            writers.submit(
+                () -> {
+                  for (int i = 0; i < 50; i++) {
+                    List<EventDraft> drafts = List.of(draft("list:A"), draft("list:B"));
+                    if (writer == 1 && i % 5 == 0) {
+                      assertThatThrownBy(
+                          () ->
+                              node.useTransaction(
+                                  h -> {
+                                    JdbiEventLog.append(h, now(), org, null, drafts);
+                                    throw new IllegalStateException("rolled back");
+                                  }));
+                    } else {
+                      committed.addAll(
+                          node.inTransaction(
+                              h -> JdbiEventLog.append(h, now(), org, null, drafts)));
+                    }
+                  }
+                  return null;
+                }));
+      }
+      for (Future<?> writer : running) {
+        writer.get(60, TimeUnit.SECONDS);
+      }
+    }
+    long last = committed.stream().mapToLong(Event::seq).max().orElseThrow();
+    await().atMost(Duration.ofSeconds(10)).until(() -> hub.headSeq() >= last);
+
+    List<Event> ours = heard.stream().filter(e -> e.seq() > start).toList();
+    assertThat(ours.stream().map(Event::seq).toList())
+        .isEqualTo(LongStream.rangeClosed(start + 1, last).boxed().toList());
+    assertThat(ours)
+        .containsExactlyElementsOf(
+            committed.stream().sorted(Comparator.comparingLong(Event::seq)).toList());
   }
 
   // ---- (g) waiting()
