@@ -64,8 +64,10 @@ class EventHubTest {
   static void close() {
     if (database != null) {
       database.close();
+      location.close();
     }
     database = null;
+    location = null;
     jdbi = null;
   }
 

@@ -53,7 +53,8 @@ class EventLogOrderTest {
   @EnumSource(StoreKind.class)
   void a_tailer_sees_every_committed_event_exactly_once_in_commit_order_while_writers_race(
       StoreKind store) throws Exception {
-    try (Database database = TestStores.fresh(store).open()) {
+    try (TestStores.Location location = TestStores.fresh(store);
+        Database database = location.open()) {
       Jdbi jdbi = database.jdbi();
       JdbiEventLog log = new JdbiEventLog(jdbi);
 
@@ -173,8 +174,8 @@ class EventLogOrderTest {
   @EnumSource(StoreKind.class)
   void an_append_waits_for_an_uncommitted_one_so_a_reader_never_sees_the_later_seq_first(
       StoreKind store) throws Exception {
-    TestStores.Location location = TestStores.fresh(store);
-    try (Database database = location.open();
+    try (TestStores.Location location = TestStores.fresh(store);
+        Database database = location.open();
         Database otherNode = location.open()) {
       // Within a process the second appender queues for its turn; from another process (a second
       // pool on the same store) it waits on the store's row lock. Either way it waits.
@@ -232,7 +233,8 @@ class EventLogOrderTest {
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void a_rolled_back_append_leaves_no_event_and_no_gap(StoreKind store) {
-    try (Database database = TestStores.fresh(store).open()) {
+    try (TestStores.Location location = TestStores.fresh(store);
+        Database database = location.open()) {
       Jdbi jdbi = database.jdbi();
       JdbiEventLog log = new JdbiEventLog(jdbi);
       jdbi.useTransaction(

@@ -29,35 +29,36 @@ class MigrationTest {
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void migrations_apply_on_an_empty_store_and_are_idempotent(StoreKind kind) {
-    TestStores.Location location = TestStores.fresh(kind);
-    try (Database database = location.open()) {
-      for (String table : TABLES) {
-        Integer rows =
-            database
+    try (TestStores.Location location = TestStores.fresh(kind)) {
+      try (Database database = location.open()) {
+        for (String table : TABLES) {
+          Integer rows =
+              database
+                  .jdbi()
+                  .withHandle(
+                      handle ->
+                          handle
+                              .createQuery("SELECT COUNT(*) FROM " + table)
+                              .mapTo(Integer.class)
+                              .one());
+          assertThat(rows).as(table).isZero();
+        }
+        assertThat(database.dialect())
+            .isEqualTo(kind == StoreKind.H2 ? Dialect.H2 : Dialect.POSTGRES);
+      }
+      try (Database again = location.open()) {
+        Integer applied =
+            again
                 .jdbi()
                 .withHandle(
                     handle ->
                         handle
-                            .createQuery("SELECT COUNT(*) FROM " + table)
+                            .createQuery(
+                                "SELECT COUNT(*) FROM flyway_schema_history WHERE success = TRUE AND type = 'SQL'")
                             .mapTo(Integer.class)
                             .one());
-        assertThat(rows).as(table).isZero();
+        assertThat(applied).isEqualTo(countMigrations());
       }
-      assertThat(database.dialect())
-          .isEqualTo(kind == StoreKind.H2 ? Dialect.H2 : Dialect.POSTGRES);
-    }
-    try (Database again = location.open()) {
-      Integer applied =
-          again
-              .jdbi()
-              .withHandle(
-                  handle ->
-                      handle
-                          .createQuery(
-                              "SELECT COUNT(*) FROM flyway_schema_history WHERE success = TRUE AND type = 'SQL'")
-                          .mapTo(Integer.class)
-                          .one());
-      assertThat(applied).isEqualTo(countMigrations());
     }
   }
 

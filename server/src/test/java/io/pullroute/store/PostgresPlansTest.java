@@ -19,42 +19,36 @@ class PostgresPlansTest {
 
   @Test
   void a_statement_prepared_on_a_small_table_uses_the_index_once_the_table_is_big() {
-    TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
-    try (Database database = location.open()) {
-      try {
-        database
-            .jdbi()
-            .useHandle(
-                handle -> {
-                  // As participant: a key led by the request, and a second index.
-                  handle.execute(
-                      "CREATE TABLE probe (conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,"
-                          + " joined_at TIMESTAMP NOT NULL,"
-                          + " PRIMARY KEY (conversation_id, user_id))");
-                  handle.execute("CREATE INDEX probe_user ON probe (user_id)");
-                  // Prepared on the server after 5 runs; a generic plan from the 6th on.
-                  for (int run = 0; run < 12; run++) {
-                    nobodyOn(handle);
-                  }
-                  handle.execute(
-                      "INSERT INTO probe SELECT 'c' || n, 'u' || n, now() FROM"
-                          + " generate_series(1, 20000) AS n");
+    try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
+        Database database = location.open()) {
+      database
+          .jdbi()
+          .useHandle(
+              handle -> {
+                // As participant: a key led by the request, and a second index.
+                handle.execute(
+                    "CREATE TABLE probe (conversation_id TEXT NOT NULL, user_id TEXT NOT NULL,"
+                        + " joined_at TIMESTAMP NOT NULL,"
+                        + " PRIMARY KEY (conversation_id, user_id))");
+                handle.execute("CREATE INDEX probe_user ON probe (user_id)");
+                // Prepared on the server after 5 runs; a generic plan from the 6th on.
+                for (int run = 0; run < 12; run++) {
+                  nobodyOn(handle);
+                }
+                handle.execute(
+                    "INSERT INTO probe SELECT 'c' || n, 'u' || n, now() FROM"
+                        + " generate_series(1, 20000) AS n");
 
-                  // One transaction: pg_stat_xact_user_tables counts this transaction's scans.
-                  handle.useTransaction(
-                      transaction -> {
-                        long scansBefore = sequentialScans(transaction);
-                        for (int run = 0; run < 5; run++) {
-                          assertThat(nobodyOn(transaction)).isTrue();
-                        }
-                        assertThat(sequentialScans(transaction) - scansBefore).isZero();
-                      });
-                });
-      } finally {
-        database
-            .jdbi()
-            .useHandle(handle -> handle.execute("DROP SCHEMA " + location.pgSchema() + " CASCADE"));
-      }
+                // One transaction: pg_stat_xact_user_tables counts this transaction's scans.
+                handle.useTransaction(
+                    transaction -> {
+                      long scansBefore = sequentialScans(transaction);
+                      for (int run = 0; run < 5; run++) {
+                        assertThat(nobodyOn(transaction)).isTrue();
+                      }
+                      assertThat(sequentialScans(transaction) - scansBefore).isZero();
+                    });
+              });
     }
   }
 

@@ -66,6 +66,8 @@ public final class TestServer implements AutoCloseable {
 
   @Override
   public void close() {
-    server.close();
+    try (location) {
+      server.close();
+    }
   }
 }

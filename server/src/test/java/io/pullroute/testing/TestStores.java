@@ -4,8 +4,16 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pullroute.common.Ids;
 import io.pullroute.store.Database;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -18,13 +26,37 @@ public final class TestStores {
 
   private TestStores() {}
 
-  /** Where a store lives, so that a restarted server can open the same one again. */
-  public record Location(StoreKind kind, Path dataDir, String pgUrl, String pgSchema) {
+  /**
+   * Where a store lives, so that a restarted server can open the same one again. Closing it removes
+   * the store: the PostgreSQL schema is dropped, the data directory deleted. Close every {@link
+   * Database} opened on it first.
+   */
+  public record Location(StoreKind kind, Path dataDir, String pgUrl, String pgSchema)
+      implements AutoCloseable {
     public Database open() {
       return switch (kind) {
         case H2 -> Database.open(Database.embeddedUrl(dataDir), null, null, null);
         case POSTGRES -> Database.open(pgUrl, null, null, pgSchema);
       };
+    }
+
+    @Override
+    public void close() {
+      if (kind == StoreKind.POSTGRES) {
+        try (Connection connection = DriverManager.getConnection(pgUrl);
+            Statement statement = connection.createStatement()) {
+          statement.execute("DROP SCHEMA IF EXISTS " + pgSchema + " CASCADE");
+        } catch (SQLException e) {
+          throw new IllegalStateException("could not drop the test schema " + pgSchema, e);
+        }
+      }
+      try (Stream<Path> files = Files.walk(dataDir)) {
+        for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(file);
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not delete the test store " + dataDir, e);
+      }
     }
   }
 
@@ -35,8 +67,8 @@ public final class TestStores {
         case H2 -> new Location(kind, dataDir, null, null);
         case POSTGRES -> new Location(kind, dataDir, postgresUrl(), "t_" + Ids.randomHex(6));
       };
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
