@@ -30,7 +30,8 @@ public final class CommittedEvents implements JdbiConfig<CommittedEvents> {
     void abandoned(long firstSeq);
   }
 
-  // Shared by every copy: a handle opened before a receiver registers still hands over to it.
+  // Shared by every copy made after the store's setting exists (it does once the first receiver
+  // registers): handles opened later hand over to receivers registered later.
   private final List<Receiver> receivers;
 
   public CommittedEvents() {
@@ -59,6 +60,7 @@ public final class CommittedEvents implements JdbiConfig<CommittedEvents> {
       return;
     }
     long firstSeq = events.getFirst().seq();
+    List<Event> handed = List.copyOf(events); // the caller keeps its own list
     List<Receiver> told = List.copyOf(receivers);
     told.forEach(receiver -> receiver.appending(firstSeq));
     // Exactly one of the three ends the batch; the handle's close is the last resort.
@@ -66,7 +68,7 @@ public final class CommittedEvents implements JdbiConfig<CommittedEvents> {
     handle.afterCommit(
         () -> {
           if (ended.compareAndSet(false, true)) {
-            told.forEach(receiver -> receiver.committed(events));
+            told.forEach(receiver -> receiver.committed(handed));
           }
         });
     Runnable abandon =

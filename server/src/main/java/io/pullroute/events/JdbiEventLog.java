@@ -7,6 +7,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
@@ -46,9 +47,21 @@ public final class JdbiEventLog implements EventLog {
    * one turn on the sequence row (see {@link #append(Handle, Instant, String, String, List)}).
    */
   public static List<Event> append(Handle handle, Instant now, List<Appended> commands) {
+    if (!handle.isInTransaction()) {
+      throw new IllegalStateException("events are appended in a transaction");
+    }
     int count = 0;
     for (Appended command : commands) {
       count += command.drafts().size();
+      for (EventDraft draft : command.drafts()) {
+        for (String key : draft.audience()) {
+          // Stored joined by spaces: a key with one would come back as other keys.
+          if (key.isEmpty() || key.chars().anyMatch(Character::isWhitespace)) {
+            throw new IllegalArgumentException(
+                "audience key '" + key + "' is empty or has a space");
+          }
+        }
+      }
     }
     if (count == 0) {
       return List.of();
@@ -159,7 +172,13 @@ public final class JdbiEventLog implements EventLog {
 
   /** Maps an {@code event} row. */
   public static Event event(ResultSet rs) throws SQLException {
-    String audience = rs.getString("audience");
+    // Split leniently: a row written before keys were checked may hold runs of spaces.
+    Set<String> audience = new HashSet<>();
+    for (String key : rs.getString("audience").split(" ")) {
+      if (!key.isEmpty()) {
+        audience.add(key);
+      }
+    }
     return new Event(
         rs.getLong("seq"),
         rs.getString("id"),
@@ -167,7 +186,7 @@ public final class JdbiEventLog implements EventLog {
         rs.getString("event_type"),
         rs.getString("resource_type"),
         rs.getString("resource_id"),
-        audience.isEmpty() ? Set.of() : Set.of(audience.split(" ")),
+        audience,
         rs.getString("correlation_id"),
         rs.getString("payload"),
         Rows.instant(rs, "created_at"));

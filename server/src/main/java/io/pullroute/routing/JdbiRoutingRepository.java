@@ -976,6 +976,11 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
     @Override
     public List<Event> append(String orgId, String correlationId, List<EventDraft> drafts) {
+      if (savepoint != null) {
+        // Undoing a command rolls back to its savepoint, which tells no one: events appended in
+        // it would still be handed to the hub at commit. A group appends once, after its commands.
+        throw new IllegalStateException("a command of a group appended events itself");
+      }
       flush();
       return JdbiEventLog.append(handle, now, orgId, correlationId, drafts);
     }

@@ -186,7 +186,10 @@ public interface RoutingRepository {
     /** The next {@code referenceId} of the workbin API. */
     long nextReferenceId();
 
-    /** Appends events; must be the last write of the transaction (see {@code JdbiEventLog}). */
+    /**
+     * Appends events; must be the last write of the transaction (see {@code JdbiEventLog}). Not in
+     * a command of a group: the group appends its commands' events itself.
+     */
     List<Event> append(String orgId, String correlationId, List<EventDraft> drafts);
   }
 }

@@ -515,6 +515,65 @@ class EventHubTest {
             committed.stream().sorted(Comparator.comparingLong(Event::seq)).toList());
   }
 
+  /** Appending is a transaction's last write: without one nothing is written. */
+  @Test
+  void an_append_outside_a_transaction_is_refused_and_writes_nothing() {
+    long before = new JdbiEventLog(jdbi).lastSeq();
+
+    assertThatThrownBy(
+            () ->
+                jdbi.useHandle(
+                    h -> JdbiEventLog.append(h, now(), newOrg(), null, List.of(draft("list:A")))))
+        .isInstanceOf(IllegalStateException.class);
+
+    assertThat(new JdbiEventLog(jdbi).lastSeq()).isEqualTo(before);
+  }
+
+  /** Audience keys are stored joined by spaces: a key with a space is refused, not split. */
+  @Test
+  void an_audience_key_with_a_space_is_refused() {
+    assertThatThrownBy(
+            () ->
+                jdbi.useTransaction(
+                    h -> JdbiEventLog.append(h, now(), newOrg(), null, List.of(draft("user:a b")))))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("user:a b");
+  }
+
+  /**
+   * A row written before keys were checked may hold runs of spaces: it reads as its keys, and a hub
+   * that starts on it (its preload reads it) hears it like any other.
+   */
+  @Test
+  void a_stored_audience_with_runs_of_spaces_reads_as_its_keys() throws Exception {
+    String org = newOrg();
+    long seq =
+        jdbi.inTransaction(
+            h -> {
+              h.execute("UPDATE event_sequence SET last_seq = last_seq + 1 WHERE id = 1");
+              long next =
+                  h.createQuery("SELECT last_seq FROM event_sequence WHERE id = 1")
+                      .mapTo(Long.class)
+                      .one();
+              h.createUpdate(
+                      "INSERT INTO event (seq, id, org_id, event_type, resource_type,"
+                          + " resource_id, audience, payload, created_at) VALUES (:seq, :id, :org,"
+                          + " 'test.Happened', 'users', 'a', 'user:a   list:A ', '{}', :at)")
+                  .bind("seq", next)
+                  .bind("id", "0-" + next)
+                  .bind("org", org)
+                  .bind("at", now())
+                  .execute();
+              return next;
+            });
+
+    EventHub hub = hub(16);
+    EventBatch batch = hub.read(Interest.of(org, Set.of("list:A")), seq - 1, 10);
+
+    assertThat(batch.events()).extracting(Event::seq).containsExactly(seq);
+    assertThat(batch.events().getFirst().audience()).containsExactlyInAnyOrder("user:a", "list:A");
+  }
+
   // ---- (g) waiting()
 
   @Test

@@ -101,6 +101,45 @@ class GroupCommitTest {
     }
   }
 
+  /**
+   * Undoing a command rolls back to its savepoint and tells no one, so events it appended itself
+   * would still be handed to the hub at commit: a command of a group may not append.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_command_of_a_group_that_appends_events_itself_is_refused(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-append");
+      RoutingRepository repository = repository(server);
+      long mark = EventsSeen.mark(server.server());
+
+      List<RuntimeException> failures =
+          repository.inGroupTransaction(
+              List.of(
+                  new Grouped(
+                      org.orgId,
+                      "appends",
+                      Locks.NONE,
+                      tx -> {
+                        tx.append(org.orgId, "appends", List.of(draft(org.orgId, "itself")));
+                        return List.of();
+                      }),
+                  new Grouped(
+                      org.orgId,
+                      "returns",
+                      Locks.NONE,
+                      tx -> List.of(draft(org.orgId, "returned")))));
+
+      assertThat(failures.get(0))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("appended events itself");
+      assertThat(failures.get(1)).isNull();
+      assertThat(EventsSeen.after(server.server(), org.orgId, mark))
+          .extracting(Event::correlationId)
+          .containsExactly("returns");
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void a_command_refused_after_its_writes_ran_is_undone_alone(StoreKind store) {

@@ -197,6 +197,19 @@ class PublishApiTest {
                     StreamingFixture.outreachStatus(1)));
     assertThat(noId.status()).as(noId.toString()).isEqualTo(400);
     assertThat(scope(noId)).isEqualTo("resource.id");
+
+    // The id becomes an audience key (user:<id>), and keys are stored separated by spaces.
+    Response spaced =
+        http()
+            .post(
+                "/api/v1/events",
+                org.adminToken(),
+                event(
+                    "outreach.status",
+                    Map.of("type", "users", "id", "a   b"),
+                    StreamingFixture.outreachStatus(1)));
+    assertThat(spaced.status()).as(spaced.toString()).isEqualTo(400);
+    assertThat(scope(spaced)).isEqualTo("resource.id");
   }
 
   @Test
