@@ -70,7 +70,9 @@ public final class JdbiEventLog implements EventLog {
     // What the store keeps, so that a handed-over event equals the one read back.
     Instant at = now.truncatedTo(ChronoUnit.MILLIS);
     long nowMillis = at.toEpochMilli();
-    int updated =
+    // One round trip: the row as updated comes back as the statement's generated keys
+    // (PostgreSQL's driver adds RETURNING; H2 answers them from the updated row).
+    long[] position =
         handle
             .createUpdate(
                 "UPDATE event_sequence SET last_seq = last_seq + :count,"
@@ -79,15 +81,12 @@ public final class JdbiEventLog implements EventLog {
                     + " WHERE id = 1")
             .bind("count", count)
             .bind("ms", nowMillis)
-            .execute();
-    if (updated != 1) {
-      throw new IllegalStateException("event_sequence row missing; this indicates a bug");
-    }
-    long[] position =
-        handle
-            .createQuery("SELECT last_seq, last_ms, last_n FROM event_sequence WHERE id = 1")
+            .executeAndReturnGeneratedKeys("last_seq", "last_ms", "last_n")
             .map((rs, ctx) -> new long[] {rs.getLong(1), rs.getLong(2), rs.getLong(3)})
-            .one();
+            .findOne()
+            .orElseThrow(
+                () ->
+                    new IllegalStateException("event_sequence row missing; this indicates a bug"));
     long firstSeq = position[0] - count + 1;
     long idMillis = position[1];
     long firstN = position[2] - count + 1;
