@@ -228,13 +228,10 @@ final class ClaimBench {
       int warmUp = 0;
       for (int round = 1; round <= MAX_WARM_ROUNDS; round++) {
         List<String> warming = create(server, channel, WARM_ROUND);
-        Duration roundCpu = server.jvm.cpuTime();
-        Duration roundJit = server.jvm.compilerCpuTime();
+        Jvm.CpuMark before = server.jvm.cpuMark();
         walk(http, path, agentTokens, warming);
         warmUp += WARM_ROUND;
-        double jitShare =
-            (double) server.jvm.compilerCpuTime().minus(roundJit).toNanos()
-                / Math.max(1, server.jvm.cpuTime().minus(roundCpu).toNanos());
+        double jitShare = server.jvm.compilerShareSince(before);
         Report.progress(
             "pullroute: warm-up round %d (%d requests): JIT compilers %.0f %% of the server's CPU",
             round, WARM_ROUND, 100 * jitShare);

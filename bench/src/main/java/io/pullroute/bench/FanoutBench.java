@@ -97,12 +97,9 @@ final class FanoutBench {
   private static void warmUp(Jvm jvm, WarmUpStep step) throws Exception {
     int seconds = WARM_UP_SECONDS;
     for (int spent = 0; spent < MAX_WARM_UP_SECONDS; spent += seconds, seconds = 10) {
-      Duration cpu = jvm.cpuTime();
-      Duration jit = jvm.compilerCpuTime();
+      Jvm.CpuMark mark = jvm.cpuMark();
       print(step.run(seconds), true);
-      double share =
-          (double) jvm.compilerCpuTime().minus(jit).toNanos()
-              / Math.max(1, jvm.cpuTime().minus(cpu).toNanos());
+      double share = jvm.compilerShareSince(mark);
       Report.progress("warm-up: JIT compilers %.0f %% of the server's CPU", 100 * share);
       if (share < 0.1) {
         return;

@@ -108,6 +108,19 @@ final class Jvm implements AutoCloseable {
     return java.time.Duration.ofNanos(nanos);
   }
 
+  /** The process's CPU time and its JIT compilers' part of it, at one moment. */
+  record CpuMark(java.time.Duration total, java.time.Duration compilers) {}
+
+  CpuMark cpuMark() {
+    return new CpuMark(cpuTime(), compilerCpuTime());
+  }
+
+  /** The share of the CPU time the process used since {@code mark} that its JIT compilers used. */
+  double compilerShareSince(CpuMark mark) {
+    return (double) compilerCpuTime().minus(mark.compilers()).toNanos()
+        / Math.max(1, cpuTime().minus(mark.total()).toNanos());
+  }
+
   /** Resident memory of the process, from /proc (Linux). */
   long rssBytes() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {

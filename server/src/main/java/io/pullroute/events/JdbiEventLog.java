@@ -55,8 +55,7 @@ public final class JdbiEventLog implements EventLog {
       count += command.drafts().size();
       for (EventDraft draft : command.drafts()) {
         for (String key : draft.audience()) {
-          // Stored joined by spaces: a key with one would come back as other keys.
-          if (key.isEmpty() || key.chars().anyMatch(Character::isWhitespace)) {
+          if (!storableInAudience(key)) {
             throw new IllegalArgumentException(
                 "audience key '" + key + "' is empty or has a space");
           }
@@ -132,6 +131,14 @@ public final class JdbiEventLog implements EventLog {
     batch.execute();
     CommittedEvents.appended(handle, events);
     return events;
+  }
+
+  /**
+   * Whether {@code text} may be (part of) an audience key: an audience is stored with its keys
+   * joined by spaces, so a key with one would come back as other keys.
+   */
+  static boolean storableInAudience(String text) {
+    return !text.isEmpty() && text.chars().noneMatch(Character::isWhitespace);
   }
 
   @Override

@@ -44,8 +44,8 @@ public final class PublishRoutes {
       throw new InvalidInput("resource.type", "resource.type must be a word such as users");
     }
     String resourceId = text(resource, "id", "resource.id");
-    if (resourceId.chars().anyMatch(Character::isWhitespace)) {
-      // It becomes an audience key (user:<id>, …), and keys are stored separated by spaces.
+    if (!JdbiEventLog.storableInAudience(resourceId)) {
+      // It becomes part of an audience key (user:<id>, …).
       throw new InvalidInput("resource.id", "resource.id must not contain spaces");
     }
     JsonNode payload =

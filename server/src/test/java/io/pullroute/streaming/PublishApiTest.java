@@ -177,39 +177,22 @@ class PublishApiTest {
   @Test
   void a_missing_or_malformed_resource_is_a_400_naming_it() {
     ApiClient.Org org = http().createOrganization("publish-" + ORGS.incrementAndGet());
-    Response missing =
-        http()
-            .post(
-                "/api/v1/events",
-                org.adminToken(),
-                event("outreach.status", null, StreamingFixture.outreachStatus(1)));
-    assertThat(missing.status()).as(missing.toString()).isEqualTo(400);
-    assertThat(scope(missing)).isEqualTo("resource");
-
-    Response noId =
-        http()
-            .post(
-                "/api/v1/events",
-                org.adminToken(),
-                event(
-                    "outreach.status",
-                    Map.of("type", "campaigns"),
-                    StreamingFixture.outreachStatus(1)));
-    assertThat(noId.status()).as(noId.toString()).isEqualTo(400);
-    assertThat(scope(noId)).isEqualTo("resource.id");
-
+    assertThat(refusal(org, null)).isEqualTo("resource");
+    assertThat(refusal(org, Map.of("type", "campaigns"))).isEqualTo("resource.id");
     // The id becomes an audience key (user:<id>), and keys are stored separated by spaces.
-    Response spaced =
+    assertThat(refusal(org, Map.of("type", "users", "id", "a   b"))).isEqualTo("resource.id");
+  }
+
+  /** Publishes an outreach status on {@code resource}: a 400, whose scope it answers. */
+  private String refusal(ApiClient.Org org, Map<String, Object> resource) {
+    Response refused =
         http()
             .post(
                 "/api/v1/events",
                 org.adminToken(),
-                event(
-                    "outreach.status",
-                    Map.of("type", "users", "id", "a   b"),
-                    StreamingFixture.outreachStatus(1)));
-    assertThat(spaced.status()).as(spaced.toString()).isEqualTo(400);
-    assertThat(scope(spaced)).isEqualTo("resource.id");
+                event("outreach.status", resource, StreamingFixture.outreachStatus(1)));
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+    return scope(refused);
   }
 
   @Test
