@@ -1,15 +1,16 @@
 package io.pullroute.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.pullroute.auth.Scopes;
 import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.http.FastRoute;
 import io.pullroute.http.JsonBody;
 import io.pullroute.http.Requests;
 import io.pullroute.http.RouteTable;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
 
 /** {@code POST /api/v1/events}: external producers add catalog events (scope {@code publish}). */
@@ -23,19 +24,22 @@ public final class PublishRoutes {
   }
 
   public void register(RouteTable routes) {
-    routes.add(
+    // Served in front of the web framework, like the long poll and the pull (FastRoute): every
+    // event's delivery waits for this call, so its cost is on every subscriber's latency.
+    routes.fast(
         HandlerType.POST,
         "/api/v1/events",
         "events",
         "Publish a catalog event (scope publish); the payload is validated against the event"
             + " type's schema",
-        this::publish);
+        call -> CompletableFuture.completedFuture(publish(call)));
   }
 
-  private void publish(Context ctx) {
-    String orgId = Requests.orgWithScope(ctx, Scopes.PUBLISH);
+  private FastRoute.Answer publish(FastRoute.Call call) {
+    String orgId = Requests.orgWithScope(call.principal(), Scopes.PUBLISH);
     JsonBody body =
-        JsonBody.of(ctx).allowOnly(Set.of("eventType", "resource", "correlationId", "payload"));
+        JsonBody.parse(call.body())
+            .allowOnly(Set.of("eventType", "resource", "correlationId", "payload"));
     String type = body.requiredString("eventType");
     JsonNode resource =
         body.optionalObject("resource").orElseThrow(() -> InvalidInput.required("resource"));
@@ -50,9 +54,9 @@ public final class PublishRoutes {
     }
     JsonNode payload =
         body.optionalObject("payload").orElseThrow(() -> InvalidInput.required("payload"));
-    String correlationId = body.optionalString("correlationId").orElse(Requests.correlationId(ctx));
+    String correlationId = body.optionalString("correlationId").orElse(call.correlationId());
     Event event = publisher.publish(orgId, type, resourceType, resourceId, correlationId, payload);
-    ctx.status(202).json(Map.of("eventId", event.id()));
+    return new FastRoute.Answer(202, Map.of("eventId", event.id()), Map.of());
   }
 
   private static String text(JsonNode node, String field, String path) {

@@ -23,7 +23,11 @@ public final class Requests {
 
   /** The caller, who must belong to an organization and hold {@code scope}; returns the org id. */
   public static String orgWithScope(Context ctx, String scope) {
-    Principal principal = principal(ctx);
+    return orgWithScope(principal(ctx), scope);
+  }
+
+  /** As {@link #orgWithScope(Context, String)}, for a caller already known. */
+  public static String orgWithScope(Principal principal, String scope) {
     if (principal.orgId() == null) {
       throw new Forbidden("this call needs a token of an organization");
     }

@@ -219,4 +219,41 @@ class PublishApiTest {
                     idle(userId.asText())));
     assertThat(response.status()).as(response.toString()).isEqualTo(403);
   }
+
+  @Test
+  void a_malformed_body_an_unknown_field_and_a_missing_token_are_refused_with_their_cause() {
+    ApiClient.Org org = http().createOrganization("publish-" + ORGS.incrementAndGet());
+    Response malformed =
+        http()
+            .send(
+                http()
+                    .request("/api/v1/events")
+                    .header("Authorization", "Bearer " + org.adminToken())
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"eventType\": ")));
+    assertThat(malformed.status()).as(malformed.toString()).isEqualTo(400);
+    assertThat(scope(malformed)).isEqualTo("body");
+
+    Map<String, Object> withExtra =
+        event("engagementCenter.Idle", Map.of("type", "users", "id", "u1"), idle("u1"));
+    withExtra.put("priority", 1);
+    Response unknown = http().post("/api/v1/events", org.adminToken(), withExtra);
+    assertThat(unknown.status()).as(unknown.toString()).isEqualTo(400);
+    assertThat(scope(unknown)).isEqualTo("priority");
+
+    Response anonymous =
+        http()
+            .send(
+                http()
+                    .request("/api/v1/events")
+                    .header("Content-Type", "application/json")
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            StreamingFixture.json(
+                                event(
+                                    "engagementCenter.Idle",
+                                    Map.of("type", "users", "id", "u1"),
+                                    idle("u1"))))));
+    assertThat(anonymous.status()).as(anonymous.toString()).isEqualTo(401);
+  }
 }
