@@ -129,11 +129,6 @@ final class ClaimBench {
       double storeCpuMicros,
       int warmUpRequests) {}
 
-  /** CPU time this process has used so far. */
-  private static Duration ownCpu() {
-    return ProcessHandle.current().info().totalCpuDuration().orElse(Duration.ZERO);
-  }
-
   /**
    * CPU time the local PostgreSQL's processes have used so far (zero where there is none, or it is
    * not on this machine); processes that ended meanwhile are not counted. From each process's
@@ -243,14 +238,14 @@ final class ClaimBench {
       Report.progress("pullroute: %d agents, %d requests waiting", agents, requests);
       Duration serverCpu = server.jvm.cpuTime();
       Duration serverJit = server.jvm.compilerCpuTime();
-      Duration clientCpu = ownCpu();
+      Duration clientCpu = Jvm.ownCpuTime();
       Duration storeCpu = postgresCpu();
       long started = System.nanoTime();
       Walked walked = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
       double serverMicros = server.jvm.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests;
       double jitMicros = server.jvm.compilerCpuTime().minus(serverJit).toNanos() / 1e3 / requests;
-      double clientMicros = ownCpu().minus(clientCpu).toNanos() / 1e3 / requests;
+      double clientMicros = Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests;
       double storeMicros = postgresCpu().minus(storeCpu).toNanos() / 1e3 / requests;
       Report.progress(
           "pullroute: %d pulls lost the race (409) for %d claims", walked.lost(), requests);
@@ -392,13 +387,13 @@ final class ClaimBench {
         insert.executeBatch();
       }
       rawWalk(url, table, agents, 0, WARM_UP);
-      Duration clientCpu = ownCpu();
+      Duration clientCpu = Jvm.ownCpuTime();
       long started = System.nanoTime();
       Duration storeCpu = rawWalk(url, table, agents, WARM_UP, requests);
       double elapsed = (System.nanoTime() - started) / 1e9;
       Report.progress(
           "raw SQL: CPU per claim: loop %.0f us (with H2 inside it), PostgreSQL %.0f us",
-          ownCpu().minus(clientCpu).toNanos() / 1e3 / requests,
+          Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests,
           store.equals("postgres") ? storeCpu.toNanos() / 1e3 / requests : 0);
       try (Statement statement = setup.createStatement()) {
         statement.execute("DROP TABLE " + table);

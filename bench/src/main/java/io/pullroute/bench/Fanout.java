@@ -25,7 +25,12 @@ import org.eclipse.jetty.client.HttpClient;
 final class Fanout {
   private Fanout() {}
 
-  /** What one step at one rate measured. */
+  /**
+   * What one step at one rate measured. Publish times are from an event's send until the server
+   * answered the publish (pullroute: committed to the log; CometD: its reply to the publish
+   * message); CPU times are per delivery, of the server and of this process (the load generator),
+   * filled in by {@link #withCpu}.
+   */
   record Step(
       String system,
       int deliveriesPerSecond,
@@ -33,17 +38,50 @@ final class Fanout {
       long received,
       double p50Ms,
       double p99Ms,
-      double maxMs) {
+      double maxMs,
+      double publishP50Ms,
+      double publishP99Ms,
+      double serverCpuMicros,
+      double clientCpuMicros) {
     long lost() {
       return Math.max(0, expected - received);
     }
+
+    /** This step with the CPU time the server and the load generator spent on it. */
+    Step withCpu(java.time.Duration server, java.time.Duration client) {
+      long deliveries = Math.max(1, received);
+      return new Step(
+          system,
+          deliveriesPerSecond,
+          expected,
+          received,
+          p50Ms,
+          p99Ms,
+          maxMs,
+          publishP50Ms,
+          publishP99Ms,
+          server.toNanos() / 1e3 / deliveries,
+          client.toNanos() / 1e3 / deliveries);
+    }
+  }
+
+  /** A histogram of publish times, from send until the server's answer. */
+  private static Recorder publishTimes() {
+    return new Recorder(3_600_000_000L, 3);
   }
 
   /** Polls answered with at least one event, over the run. */
   private static final AtomicLong ANSWERED = new AtomicLong();
 
+  /**
+   * The load generator's clock, in microseconds: monotonic, and the same for the stamp an event
+   * carries and for its arrival, since both are read in this process. (Until session 7 it was the
+   * wall clock's milliseconds with the monotonic clock's microseconds added: the two do not tick
+   * together, so a latency that crossed the wall clock's millisecond at another point than the
+   * monotonic one's was off by ±1 ms.)
+   */
   static long micros() {
-    return System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+    return System.nanoTime() / 1000;
   }
 
   // ---- pullroute
@@ -70,12 +108,17 @@ final class Fanout {
       }
     }
     long answeredBefore = ANSWERED.get();
+    Recorder published = publishTimes();
     long events =
         publishOpenLoop(
             deliveriesPerSecond / perTopic,
             seconds,
             topics,
-            (topic, sent) -> server.publish("topic-" + topic, sent));
+            (topic, sent) ->
+                server
+                    .publish("topic-" + topic, sent)
+                    .whenComplete(
+                        (answer, error) -> published.recordValue(Math.max(0, micros() - sent))));
     drain(received, events * perTopic);
     running.set(false);
     long answered = Math.max(1, ANSWERED.get() - answeredBefore);
@@ -84,6 +127,7 @@ final class Fanout {
         answered, received.get() / (double) answered);
     CompletableFuture.allOf(pollers.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
     var histogram = latencies.getIntervalHistogram();
+    var publishes = published.getIntervalHistogram();
     return new Step(
         acknowledge ? "pullroute-ack" : "pullroute",
         deliveriesPerSecond,
@@ -91,7 +135,11 @@ final class Fanout {
         received.get(),
         histogram.getValueAtPercentile(50) / 1000.0,
         histogram.getValueAtPercentile(99) / 1000.0,
-        histogram.getMaxValue() / 1000.0);
+        histogram.getMaxValue() / 1000.0,
+        publishes.getValueAtPercentile(50) / 1000.0,
+        publishes.getValueAtPercentile(99) / 1000.0,
+        0,
+        0);
   }
 
   private static void poll(
@@ -198,23 +246,28 @@ final class Fanout {
     Step step(int deliveriesPerSecond, int seconds, int topics, int perTopic) throws Exception {
       latencies.reset();
       received.set(0);
+      Recorder published = publishTimes();
       long events =
           publishOpenLoop(
               deliveriesPerSecond / perTopic,
               seconds,
               topics,
               (topic, sent) -> {
-                CompletableFuture<Http.Response> published = new CompletableFuture<>();
+                CompletableFuture<Http.Response> answered = new CompletableFuture<>();
                 String stamp = Long.toString(sent);
                 publisher
                     .getChannel("/topic/" + topic)
                     .publish(
                         Map.of("sent", stamp, "pad", "x".repeat(Math.max(0, 30 - stamp.length()))),
-                        reply -> published.complete(new Http.Response(200, "")));
-                return published;
+                        reply -> {
+                          published.recordValue(Math.max(0, micros() - sent));
+                          answered.complete(new Http.Response(200, ""));
+                        });
+                return answered;
               });
       drain(received, events * perTopic);
       var histogram = latencies.getIntervalHistogram();
+      var publishes = published.getIntervalHistogram();
       return new Step(
           "cometd",
           deliveriesPerSecond,
@@ -222,7 +275,11 @@ final class Fanout {
           received.get(),
           histogram.getValueAtPercentile(50) / 1000.0,
           histogram.getValueAtPercentile(99) / 1000.0,
-          histogram.getMaxValue() / 1000.0);
+          histogram.getMaxValue() / 1000.0,
+          publishes.getValueAtPercentile(50) / 1000.0,
+          publishes.getValueAtPercentile(99) / 1000.0,
+          0,
+          0);
     }
 
     @Override

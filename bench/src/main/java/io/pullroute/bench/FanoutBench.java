@@ -51,7 +51,11 @@ final class FanoutBench {
       Report.progress("pullroute: %d sessions subscribed", TOPICS * PER_TOPIC);
       warmUp(server.jvm, length -> Fanout.pullroute(server, sessions, WARM_UP_RATE, length, false));
       for (int rate : rates) {
-        Fanout.Step step = Fanout.pullroute(server, sessions, rate, seconds, false);
+        Jvm.CpuMark mark = server.jvm.cpuMark();
+        Duration client = Jvm.ownCpuTime();
+        Fanout.Step step =
+            Fanout.pullroute(server, sessions, rate, seconds, false)
+                .withCpu(server.jvm.cpuTime().minus(mark.total()), Jvm.ownCpuTime().minus(client));
         print(step, false);
         steps.add(step);
       }
@@ -66,7 +70,12 @@ final class FanoutBench {
       Report.progress("CometD: %d clients subscribed", TOPICS * PER_TOPIC);
       warmUp(cometd, length -> clients.step(WARM_UP_RATE, length, TOPICS, PER_TOPIC));
       for (int rate : rates) {
-        Fanout.Step step = clients.step(rate, seconds, TOPICS, PER_TOPIC);
+        Jvm.CpuMark mark = cometd.cpuMark();
+        Duration client = Jvm.ownCpuTime();
+        Fanout.Step step =
+            clients
+                .step(rate, seconds, TOPICS, PER_TOPIC)
+                .withCpu(cometd.cpuTime().minus(mark.total()), Jvm.ownCpuTime().minus(client));
         print(step, false);
         steps.add(step);
       }
@@ -122,7 +131,8 @@ final class FanoutBench {
 
   static void print(Fanout.Step step, boolean warmUp) {
     Report.progress(
-        "%s%s at %d deliveries/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d delivered",
+        "%s%s at %d deliveries/s: p50 %.1f ms, p99 %.1f ms, max %.1f ms, %d of %d delivered;"
+            + " publish answered p50 %.2f ms, p99 %.2f ms%s",
         warmUp ? "warm-up, not counted: " : "",
         step.system(),
         step.deliveriesPerSecond(),
@@ -130,7 +140,14 @@ final class FanoutBench {
         step.p99Ms(),
         step.maxMs(),
         step.received(),
-        step.expected());
+        step.expected(),
+        step.publishP50Ms(),
+        step.publishP99Ms(),
+        step.serverCpuMicros() == 0
+            ? ""
+            : String.format(
+                "; CPU per delivery: server %.1f us, load generator %.1f us",
+                step.serverCpuMicros(), step.clientCpuMicros()));
   }
 
   static Map<String, Object> row(Fanout.Step step) {
@@ -143,6 +160,10 @@ final class FanoutBench {
     row.put("expected", step.expected());
     row.put("received", step.received());
     row.put("lost", step.lost());
+    row.put("publish_p50_ms", step.publishP50Ms());
+    row.put("publish_p99_ms", step.publishP99Ms());
+    row.put("server_cpu_us_per_delivery", step.serverCpuMicros());
+    row.put("client_cpu_us_per_delivery", step.clientCpuMicros());
     return row;
   }
 

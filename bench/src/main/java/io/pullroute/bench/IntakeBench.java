@@ -132,7 +132,8 @@ final class IntakeBench {
                     error != null ? error : new IllegalStateException("poll answered " + response));
                 return;
               }
-              long now = Fanout.micros();
+              // Compared with the server's publishedTime: the wall clock, in milliseconds.
+              long now = System.currentTimeMillis() * 1000;
               for (JsonNode event : response.json().get("events")) {
                 String id = event.get("eventId").asText();
                 Instant time = Instant.parse(event.get("publishedTime").asText());

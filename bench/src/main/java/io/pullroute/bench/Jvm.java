@@ -84,6 +84,11 @@ final class Jvm implements AutoCloseable {
     return process.info().totalCpuDuration().orElse(java.time.Duration.ZERO);
   }
 
+  /** CPU time this process (the load generator) has used so far. */
+  static java.time.Duration ownCpuTime() {
+    return ProcessHandle.current().info().totalCpuDuration().orElse(java.time.Duration.ZERO);
+  }
+
   /**
    * CPU time the process's JIT compiler threads have used so far, from each thread's
    * /proc/PID/task/TID/schedstat in nanoseconds (Linux; zero elsewhere). Compiler threads that
