@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -37,6 +38,12 @@ public final class HttpServer implements AutoCloseable {
   private static final Pattern VIA_PATH =
       Pattern.compile("^/via/v[23]/organizations/([^/]+)(/.*)?$");
   private static final String STARTED_NANOS = "pullroute.startedNanos";
+
+  /**
+   * Connections accepted by the kernel and not yet by Jetty. The JDK's default is 50; 1,000
+   * subscribers reconnecting at once need more (Linux caps it at net.core.somaxconn).
+   */
+  static final int ACCEPT_QUEUE = 8192;
 
   private final Javalin javalin;
   private final List<RouteTable.Route> documented;
@@ -77,8 +84,11 @@ public final class HttpServer implements AutoCloseable {
               javalinConfig.http.compressionStrategy =
                   io.javalin.compression.CompressionStrategy.NONE;
               javalinConfig.jsonMapper(new JavalinJackson(Json.MAPPER, true));
-              javalinConfig.jetty.host = config.host();
-              javalinConfig.jetty.port = config.port();
+              // The connector is made here, not left to Javalin: what it needs must be set
+              // before it starts listening. (Raised after start, the accept queue stayed at the
+              // JDK's 50 connections: 1,000 clients connecting at once had attempts dropped and
+              // retried by their kernel a second later.)
+              javalinConfig.jetty.addConnector((server, http) -> connector(server, http, config));
               javalinConfig.jetty.modifyServer(
                   server -> {
                     server.setStopTimeout(2_000);
@@ -151,24 +161,25 @@ public final class HttpServer implements AutoCloseable {
                 }
               }
             });
-    javalin.jettyServer(); // materialize before start so the accept queue can be raised
     javalin.start();
-    for (var connector : javalin.jettyServer().server().getConnectors()) {
-      if (connector instanceof ServerConnector server) {
-        server.setAcceptQueueSize(8192);
-        // Jetty caches the header lines seen on a connection and matches each new line against
-        // them byte by byte; with bearer tokens of several hundred bytes that lookup was a third
-        // of the long poll's CPU. The headers are parsed plainly instead.
-        var http = server.getConnectionFactory(HttpConnectionFactory.class);
-        if (http != null) {
-          http.getHttpConfiguration().setHeaderCacheSize(0);
-        }
-        // A parked long poll is not idle: the connection outlives the longest poll wait.
-        server.setIdleTimeout(
-            Math.max(server.getIdleTimeout(), config.pollWait().toMillis() + 30_000));
-      }
-    }
     return new HttpServer(javalin, List.copyOf(documented), registered);
+  }
+
+  /** The one HTTP/1.1 connector, on the configured host and port. */
+  private static ServerConnector connector(Server server, HttpConfiguration http, Config config) {
+    // Jetty caches the header lines seen on a connection and matches each new line against them
+    // byte by byte; with bearer tokens of several hundred bytes that lookup was a third of the
+    // long poll's CPU. The headers are parsed plainly instead.
+    http.setHeaderCacheSize(0);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    // Connections not yet accepted wait here; the kernel caps it (net.core.somaxconn).
+    connector.setAcceptQueueSize(ACCEPT_QUEUE);
+    // A parked long poll is not idle: the connection outlives the longest poll wait.
+    connector.setIdleTimeout(
+        Math.max(connector.getIdleTimeout(), config.pollWait().toMillis() + 30_000));
+    return connector;
   }
 
   private static void begin(Context ctx) {

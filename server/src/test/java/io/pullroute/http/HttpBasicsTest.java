@@ -1,6 +1,7 @@
 package io.pullroute.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient;
@@ -9,7 +10,11 @@ import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +40,32 @@ class HttpBasicsTest {
   @AfterAll
   static void stop() {
     server.close();
+  }
+
+  @Test
+  void the_listening_socket_queues_as_many_connections_as_the_kernel_allows() throws Exception {
+    Path somaxconn = Path.of("/proc/sys/net/core/somaxconn");
+    assumeTrue(Files.isReadable(somaxconn), "Linux only");
+    Process ss;
+    try {
+      ss =
+          new ProcessBuilder("ss", "-Hltn", "sport = :" + server.server().port())
+              .redirectErrorStream(true)
+              .start();
+    } catch (IOException notInstalled) {
+      assumeTrue(false, "ss (iproute2) is not installed");
+      return;
+    }
+    String listening = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ss.waitFor()).isZero();
+
+    // For a listening socket, ss shows the accept queue's size as Send-Q (the third column).
+    String[] columns = listening.strip().split("\\s+");
+    // Read by lines: Files.readString gets only the first byte of a /proc/sys file.
+    int kernelLimit = Integer.parseInt(Files.readAllLines(somaxconn).getFirst().strip());
+    assertThat(Integer.parseInt(columns[2]))
+        .as(listening)
+        .isEqualTo(Math.min(HttpServer.ACCEPT_QUEUE, kernelLimit));
   }
 
   @Test
