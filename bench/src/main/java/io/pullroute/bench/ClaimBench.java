@@ -364,12 +364,27 @@ final class ClaimBench {
 
   /** The same walk as one conditional UPDATE per attempt, over JDBC, one connection per agent. */
   static double rawSql(String store, String pgUrl, int agents, int requests) throws Exception {
-    String url =
-        store.equals("postgres")
-            ? pgUrl
-            : "jdbc:h2:file:"
-                + Files.createTempDirectory("pullroute-bench-raw-").resolve("raw")
-                + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=10000;WRITE_DELAY=0";
+    java.nio.file.Path h2Dir =
+        store.equals("postgres") ? null : Files.createTempDirectory("pullroute-bench-raw-");
+    try {
+      return rawSqlOn(
+          h2Dir == null
+              ? pgUrl
+              : "jdbc:h2:file:"
+                  + h2Dir.resolve("raw")
+                  + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=10000;WRITE_DELAY=0",
+          store,
+          agents,
+          requests);
+    } finally {
+      if (h2Dir != null) {
+        ServerUnderTest.deleteTree(h2Dir); // every connection is closed: H2 has closed the file
+      }
+    }
+  }
+
+  private static double rawSqlOn(String url, String store, int agents, int requests)
+      throws Exception {
     String table = "bench_claim_" + Long.toHexString(System.nanoTime());
     try (Connection setup = DriverManager.getConnection(url)) {
       try (Statement statement = setup.createStatement()) {

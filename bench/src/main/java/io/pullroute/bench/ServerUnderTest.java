@@ -1,13 +1,17 @@
 package io.pullroute.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * pullroute in a JVM of its own, on loopback, with limits raised for load, and an organization
@@ -25,6 +29,12 @@ final class ServerUnderTest implements AutoCloseable {
   private final String dbUrl;
 
   private final String schema;
+
+  /**
+   * The embedded store's directory (on PostgreSQL, only the server's lock file); removed on close.
+   */
+  private final Path dataDir;
+
   final Http http;
   final String apiKey;
   final String adminToken;
@@ -36,9 +46,11 @@ final class ServerUnderTest implements AutoCloseable {
       String apiKey,
       String adminToken,
       String dbUrl,
-      String schema) {
+      String schema,
+      Path dataDir) {
     this.dbUrl = dbUrl;
     this.schema = schema;
+    this.dataDir = dataDir;
     this.jvm = jvm;
     this.org = org;
     this.http = http;
@@ -47,6 +59,7 @@ final class ServerUnderTest implements AutoCloseable {
   }
 
   static ServerUnderTest start(String dbUrl, Duration pollWait, int connections) throws Exception {
+    Path dataDir = Files.createTempDirectory("pullroute-bench-data-");
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -54,7 +67,7 @@ final class ServerUnderTest implements AutoCloseable {
                 "--port",
                 "0",
                 "--data",
-                Files.createTempDirectory("pullroute-bench-data-").toString(),
+                dataDir.toString(),
                 "--operator-secret",
                 "bench-operator",
                 "--poll-wait",
@@ -112,7 +125,8 @@ final class ServerUnderTest implements AutoCloseable {
         org.get("apiKey").asText(),
         admin.get("access_token").asText(),
         dbUrl,
-        schema);
+        schema,
+        dataDir);
   }
 
   Map<String, String> admin() {
@@ -187,6 +201,19 @@ final class ServerUnderTest implements AutoCloseable {
     jvm.close();
     if (schema != null) {
       execute(dbUrl, "DROP SCHEMA " + schema + " CASCADE");
+    }
+    deleteTree(dataDir);
+  }
+
+  /** Deletes {@code dir} and everything in it (the server has exited). */
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
     }
   }
 
