@@ -47,6 +47,30 @@ final class Fanout {
       return Math.max(0, expected - received);
     }
 
+    /** A step from what its recorders hold since they were last read (CPU not yet filled in). */
+    static Step of(
+        String system,
+        int deliveriesPerSecond,
+        long expected,
+        long received,
+        Recorder latencies,
+        Recorder published) {
+      var histogram = latencies.getIntervalHistogram();
+      var publishes = published.getIntervalHistogram();
+      return new Step(
+          system,
+          deliveriesPerSecond,
+          expected,
+          received,
+          histogram.getValueAtPercentile(50) / 1000.0,
+          histogram.getValueAtPercentile(99) / 1000.0,
+          histogram.getMaxValue() / 1000.0,
+          publishes.getValueAtPercentile(50) / 1000.0,
+          publishes.getValueAtPercentile(99) / 1000.0,
+          0,
+          0);
+    }
+
     /** This step with the CPU time the server and the load generator spent on it. */
     Step withCpu(java.time.Duration server, java.time.Duration client) {
       long deliveries = Math.max(1, received);
@@ -156,20 +180,13 @@ final class Fanout {
           poller.join(); // a poll that failed: the step's figures would be wrong
         }
       }
-      var histogram = latencies.getIntervalHistogram();
-      var publishes = published.getIntervalHistogram();
-      return new Step(
+      return Step.of(
           acknowledge ? "pullroute-ack" : "pullroute",
           deliveriesPerSecond,
           events * perTopic,
           received.get(),
-          histogram.getValueAtPercentile(50) / 1000.0,
-          histogram.getValueAtPercentile(99) / 1000.0,
-          histogram.getMaxValue() / 1000.0,
-          publishes.getValueAtPercentile(50) / 1000.0,
-          publishes.getValueAtPercentile(99) / 1000.0,
-          0,
-          0);
+          latencies,
+          published);
     }
 
     /** Stops polling: waits until every session's last poll returned (at most the poll wait). */
@@ -304,20 +321,8 @@ final class Fanout {
                 return answered;
               });
       drain(received, events * perTopic);
-      var histogram = latencies.getIntervalHistogram();
-      var publishes = published.getIntervalHistogram();
-      return new Step(
-          "cometd",
-          deliveriesPerSecond,
-          events * perTopic,
-          received.get(),
-          histogram.getValueAtPercentile(50) / 1000.0,
-          histogram.getValueAtPercentile(99) / 1000.0,
-          histogram.getMaxValue() / 1000.0,
-          publishes.getValueAtPercentile(50) / 1000.0,
-          publishes.getValueAtPercentile(99) / 1000.0,
-          0,
-          0);
+      return Step.of(
+          "cometd", deliveriesPerSecond, events * perTopic, received.get(), latencies, published);
     }
 
     @Override

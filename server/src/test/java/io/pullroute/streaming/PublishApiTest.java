@@ -223,14 +223,7 @@ class PublishApiTest {
   @Test
   void a_malformed_body_an_unknown_field_and_a_missing_token_are_refused_with_their_cause() {
     ApiClient.Org org = http().createOrganization("publish-" + ORGS.incrementAndGet());
-    Response malformed =
-        http()
-            .send(
-                http()
-                    .request("/api/v1/events")
-                    .header("Authorization", "Bearer " + org.adminToken())
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"eventType\": ")));
+    Response malformed = http().post("/api/v1/events", org.adminToken(), "{\"eventType\": ");
     assertThat(malformed.status()).as(malformed.toString()).isEqualTo(400);
     assertThat(scope(malformed)).isEqualTo("body");
 
@@ -243,17 +236,10 @@ class PublishApiTest {
 
     Response anonymous =
         http()
-            .send(
-                http()
-                    .request("/api/v1/events")
-                    .header("Content-Type", "application/json")
-                    .POST(
-                        HttpRequest.BodyPublishers.ofString(
-                            StreamingFixture.json(
-                                event(
-                                    "engagementCenter.Idle",
-                                    Map.of("type", "users", "id", "u1"),
-                                    idle("u1"))))));
+            .post(
+                "/api/v1/events",
+                null,
+                event("engagementCenter.Idle", Map.of("type", "users", "id", "u1"), idle("u1")));
     assertThat(anonymous.status()).as(anonymous.toString()).isEqualTo(401);
   }
 }
