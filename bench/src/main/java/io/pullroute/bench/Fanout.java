@@ -156,37 +156,27 @@ final class Fanout {
 
     /** Publishes at {@code deliveriesPerSecond} for {@code seconds}; what the subscribers got. */
     Step step(int deliveriesPerSecond, int seconds) throws Exception {
-      latencies.reset();
-      received.set(0);
       long answeredBefore = ANSWERED.get();
-      Recorder published = publishTimes();
-      long events =
-          publishOpenLoop(
-              deliveriesPerSecond / perTopic,
+      Step step =
+          measure(
+              acknowledge ? "pullroute-ack" : "pullroute",
+              deliveriesPerSecond,
               seconds,
               topics,
-              (topic, sent) ->
-                  server
-                      .publish("topic-" + topic, sent)
-                      .whenComplete(
-                          (answer, error) -> published.recordValue(Math.max(0, micros() - sent))));
-      drain(received, events * perTopic);
+              perTopic,
+              latencies,
+              received,
+              (topic, sent) -> server.publish("topic-" + topic, sent));
       long answered = Math.max(1, ANSWERED.get() - answeredBefore);
       Report.progress(
           "pullroute: %d polls answered with events, %.2f events each",
-          answered, received.get() / (double) answered);
+          answered, step.received() / (double) answered);
       for (CompletableFuture<Void> poller : polling) {
         if (poller.isCompletedExceptionally()) {
           poller.join(); // a poll that failed: the step's figures would be wrong
         }
       }
-      return Step.of(
-          acknowledge ? "pullroute-ack" : "pullroute",
-          deliveriesPerSecond,
-          events * perTopic,
-          received.get(),
-          latencies,
-          published);
+      return step;
     }
 
     /** Stops polling: waits until every session's last poll returned (at most the poll wait). */
@@ -299,30 +289,24 @@ final class Fanout {
     }
 
     Step step(int deliveriesPerSecond, int seconds, int topics, int perTopic) throws Exception {
-      latencies.reset();
-      received.set(0);
-      Recorder published = publishTimes();
-      long events =
-          publishOpenLoop(
-              deliveriesPerSecond / perTopic,
-              seconds,
-              topics,
-              (topic, sent) -> {
-                CompletableFuture<Http.Response> answered = new CompletableFuture<>();
-                String stamp = Long.toString(sent);
-                publisher
-                    .getChannel("/topic/" + topic)
-                    .publish(
-                        Map.of("sent", stamp, "pad", "x".repeat(Math.max(0, 30 - stamp.length()))),
-                        reply -> {
-                          published.recordValue(Math.max(0, micros() - sent));
-                          answered.complete(new Http.Response(200, ""));
-                        });
-                return answered;
-              });
-      drain(received, events * perTopic);
-      return Step.of(
-          "cometd", deliveriesPerSecond, events * perTopic, received.get(), latencies, published);
+      return measure(
+          "cometd",
+          deliveriesPerSecond,
+          seconds,
+          topics,
+          perTopic,
+          latencies,
+          received,
+          (topic, sent) -> {
+            CompletableFuture<Http.Response> answered = new CompletableFuture<>();
+            String stamp = Long.toString(sent);
+            publisher
+                .getChannel("/topic/" + topic)
+                .publish(
+                    Map.of("sent", stamp, "pad", "x".repeat(Math.max(0, 30 - stamp.length()))),
+                    reply -> answered.complete(new Http.Response(200, "")));
+            return answered;
+          });
     }
 
     @Override
@@ -340,6 +324,38 @@ final class Fanout {
 
   interface Publish {
     CompletableFuture<Http.Response> send(int topic, long sentMicros);
+  }
+
+  /**
+   * One step of either system: the subscribers' recorders start afresh, events leave on schedule
+   * through {@code publish} (each answer's time recorded), and the deliveries are waited for.
+   */
+  static Step measure(
+      String system,
+      int deliveriesPerSecond,
+      int seconds,
+      int topics,
+      int perTopic,
+      Recorder latencies,
+      AtomicLong received,
+      Publish publish)
+      throws Exception {
+    latencies.reset();
+    received.set(0);
+    Recorder published = publishTimes();
+    long events =
+        publishOpenLoop(
+            deliveriesPerSecond / perTopic,
+            seconds,
+            topics,
+            (topic, sent) ->
+                publish
+                    .send(topic, sent)
+                    .whenComplete(
+                        (answer, error) -> published.recordValue(Math.max(0, micros() - sent))));
+    drain(received, events * perTopic);
+    return Step.of(
+        system, deliveriesPerSecond, events * perTopic, received.get(), latencies, published);
   }
 
   /**
