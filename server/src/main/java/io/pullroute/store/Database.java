@@ -17,9 +17,13 @@ public final class Database implements AutoCloseable {
   private final Jdbi jdbi;
   private final Dialect dialect;
 
+  /** The embedded store's file compaction; null on PostgreSQL. */
+  private final EmbeddedCompaction compaction;
+
   private Database(HikariDataSource dataSource, Dialect dialect) {
     this.dataSource = dataSource;
     this.dialect = dialect;
+    this.compaction = dialect == Dialect.H2 ? new EmbeddedCompaction(dataSource) : null;
     this.jdbi = Jdbi.create(dataSource);
     // Statements share binding helpers; a value a statement does not use is not an error.
     jdbi.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
@@ -96,6 +100,11 @@ public final class Database implements AutoCloseable {
         + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;WRITE_DELAY=0;QUERY_CACHE_SIZE=256";
   }
 
+  /** Whether this store's file is compacted as it runs (the embedded store's is). */
+  boolean compacted() {
+    return compaction != null;
+  }
+
   public Jdbi jdbi() {
     return jdbi;
   }
@@ -106,6 +115,9 @@ public final class Database implements AutoCloseable {
 
   @Override
   public void close() {
+    if (compaction != null) {
+      compaction.close();
+    }
     // Closing the pool closes the last connection, which closes an embedded H2 file cleanly.
     dataSource.close();
   }
