@@ -19,12 +19,13 @@ import org.slf4j.LoggerFactory;
  * of the file ({@code WRITE_DELAY=0}, so that a killed process loses no commit), and its own
  * compaction runs only in the background writer, which that setting turns off: the file then grows
  * by ~16 KB a commit for good (60,000 single-event commits: 1.1 GB for 27 MB of rows). So this
- * checks, every {@link #INTERVAL}, how much of the file is dead, and when that is more than its
- * live part and at least {@link #COMPACT_FROM_DEAD_BYTES} bytes, compacts it (a budget of {@value
- * #BUDGET_MILLIS} ms, which H2 checks between steps): live pages are rewritten into new chunks and
- * the file is shortened. Commits wait for the store's lock meanwhile, 0.2–0.4 s for a file of a few
- * hundred MB, so the dead part is let grow to 256 MB first instead of compacting every second (at
- * 50 % alone it ran every second under the fan-out benchmark and doubled pullroute's p99).
+ * checks, every {@link #INTERVAL}, how much of the file is dead, and compacts it (a budget of
+ * {@value #BUDGET_MILLIS} ms, which H2 checks only between steps) when that is more than its live
+ * part and at least 64 MB while nothing was committed since the last check, or at least 1 GB while
+ * commits go on: live pages are rewritten into new chunks and the file is shortened. Commits wait
+ * for the store's lock meanwhile, 0.2–0.4 s for a file of a few hundred MB and more under load, so
+ * compaction waits for a quiet second as long as the file allows (bench/REPORT.md, session 8: run
+ * under load, it took pullroute's fan-out p99 at 100k deliveries a second from 0.6–0.7 s to 1.8 s).
  *
  * <p>H2's compaction sets the store's retention time to 0 (old chunks may be overwritten at once);
  * it is set back afterwards, so that outside a compaction a chunk written in the last 45 s is never
@@ -33,13 +34,19 @@ import org.slf4j.LoggerFactory;
 final class EmbeddedCompaction implements AutoCloseable {
   static final Duration INTERVAL = Duration.ofSeconds(1);
   static final int COMPACT_BELOW_PERCENT = 50;
-  static final long COMPACT_FROM_DEAD_BYTES = 256L << 20;
+  static final long IDLE_FROM_DEAD_BYTES = 64L << 20;
+  static final long BUSY_FROM_DEAD_BYTES = 1L << 30;
   static final int BUDGET_MILLIS = 100;
 
   private static final Logger log = LoggerFactory.getLogger(EmbeddedCompaction.class);
 
   private final DataSource dataSource;
-  private final long fromDeadBytes;
+  private final long idleFromDeadBytes;
+  private final long busyFromDeadBytes;
+
+  /** The store's version at the last check: unchanged means no commit since. */
+  private long lastVersion = -1;
+
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
           runnable -> {
@@ -49,13 +56,17 @@ final class EmbeddedCompaction implements AutoCloseable {
           });
 
   EmbeddedCompaction(DataSource dataSource) {
-    this(dataSource, COMPACT_FROM_DEAD_BYTES);
+    this(dataSource, IDLE_FROM_DEAD_BYTES, BUSY_FROM_DEAD_BYTES);
   }
 
-  /** Compacting from {@code fromDeadBytes} of dead file on (tests use less than the default). */
-  EmbeddedCompaction(DataSource dataSource, long fromDeadBytes) {
+  /**
+   * Compacting from {@code idleFromDeadBytes} of dead file on when nothing was committed since the
+   * last check, and from {@code busyFromDeadBytes} on otherwise (tests use less than the defaults).
+   */
+  EmbeddedCompaction(DataSource dataSource, long idleFromDeadBytes, long busyFromDeadBytes) {
     this.dataSource = dataSource;
-    this.fromDeadBytes = fromDeadBytes;
+    this.idleFromDeadBytes = idleFromDeadBytes;
+    this.busyFromDeadBytes = busyFromDeadBytes;
     scheduler.scheduleWithFixedDelay(
         this::runOnce, INTERVAL.toMillis(), INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -70,9 +81,13 @@ final class EmbeddedCompaction implements AutoCloseable {
       if (file == null) {
         return;
       }
+      long version = store.getCurrentVersion();
+      boolean idle = version == lastVersion;
+      lastVersion = version;
       int livePercent = file.getChunksFillRate();
       long deadBytes = file.size() / 100 * (100 - livePercent);
-      if (livePercent >= COMPACT_BELOW_PERCENT || deadBytes < fromDeadBytes) {
+      long floor = idle ? Math.min(idleFromDeadBytes, busyFromDeadBytes) : busyFromDeadBytes;
+      if (livePercent >= COMPACT_BELOW_PERCENT || deadBytes < floor) {
         return;
       }
       int retention = store.getRetentionTime();
@@ -82,6 +97,7 @@ final class EmbeddedCompaction implements AutoCloseable {
         store.compactFile(BUDGET_MILLIS);
       } finally {
         store.setRetentionTime(retention);
+        lastVersion = store.getCurrentVersion(); // its own writes are not commits
       }
       log.debug(
           "embedded store compacted from {} to {} bytes in {} ms",
