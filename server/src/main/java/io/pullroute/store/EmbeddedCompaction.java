@@ -84,7 +84,9 @@ final class EmbeddedCompaction implements AutoCloseable {
       long version = store.getCurrentVersion();
       boolean idle = version == lastVersion;
       lastVersion = version;
-      int livePercent = file.getChunksFillRate();
+      // Live: the share of the file's blocks in use, times the live share of those chunks (a
+      // compaction cut short leaves free blocks between chunks, which the second does not see).
+      int livePercent = file.getFillRate() * file.getChunksFillRate() / 100;
       long deadBytes = file.size() / 100 * (100 - livePercent);
       long floor = idle ? Math.min(idleFromDeadBytes, busyFromDeadBytes) : busyFromDeadBytes;
       if (livePercent >= COMPACT_BELOW_PERCENT || deadBytes < floor) {
