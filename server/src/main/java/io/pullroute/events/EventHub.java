@@ -116,12 +116,7 @@ public final class EventHub implements AutoCloseable {
     }
     ScheduledThreadPoolExecutor timer =
         new ScheduledThreadPoolExecutor(
-            1,
-            runnable -> {
-              Thread thread = new Thread(runnable, "pullroute-hub-timeouts");
-              thread.setDaemon(true);
-              return thread;
-            });
+            1, Thread.ofPlatform().name("pullroute-hub-timeouts").daemon().factory());
     // A poll answered by an event cancels its timeout; drop it instead of keeping it queued.
     timer.setRemoveOnCancelPolicy(true);
     this.timeouts = timer;

@@ -54,11 +54,7 @@ final class GroupCommit {
           1,
           TimeUnit.MINUTES,
           new LinkedBlockingQueue<>(),
-          runnable -> {
-            Thread thread = new Thread(runnable, COMMITTER);
-            thread.setDaemon(true);
-            return thread;
-          });
+          Thread.ofPlatform().name(COMMITTER).daemon().factory());
 
   GroupCommit(RoutingRepository repository) {
     this.repository = repository;

@@ -25,11 +25,7 @@ public final class RoutingTimers implements AutoCloseable {
   private final ReentrantLock running = new ReentrantLock();
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "pullroute-routing-timers");
-            thread.setDaemon(true);
-            return thread;
-          });
+          Thread.ofPlatform().name("pullroute-routing-timers").daemon().factory());
 
   public RoutingTimers(RoutingService routing, InstantSource clock) {
     this.routing = routing;

@@ -49,11 +49,7 @@ final class EmbeddedCompaction implements AutoCloseable {
 
   private final ScheduledExecutorService scheduler =
       Executors.newSingleThreadScheduledExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "pullroute-store-compaction");
-            thread.setDaemon(true);
-            return thread;
-          });
+          Thread.ofPlatform().name("pullroute-store-compaction").daemon().factory());
 
   EmbeddedCompaction(DataSource dataSource) {
     this(dataSource, IDLE_FROM_DEAD_BYTES, BUSY_FROM_DEAD_BYTES);
@@ -113,7 +109,7 @@ final class EmbeddedCompaction implements AutoCloseable {
   }
 
   /** The MVStore behind a connection of the embedded store (H2's engine classes, H2 2.x). */
-  static MVStore storeOf(Connection connection) throws SQLException {
+  private static MVStore storeOf(Connection connection) throws SQLException {
     SessionLocal session = (SessionLocal) connection.unwrap(JdbcConnection.class).getSession();
     return session.getDatabase().getStore().getMvStore();
   }

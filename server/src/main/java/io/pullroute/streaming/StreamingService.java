@@ -72,11 +72,7 @@ public final class StreamingService implements AutoCloseable {
   private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
   private final ScheduledExecutorService housekeeping =
       Executors.newSingleThreadScheduledExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "pullroute-streaming-housekeeping");
-            thread.setDaemon(true);
-            return thread;
-          });
+          Thread.ofPlatform().name("pullroute-streaming-housekeeping").daemon().factory());
 
   private record CachedKeys(Set<String> keys, long loadedNanos) {}
 

@@ -37,11 +37,7 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
   private final ListSubscribers subscribers;
   private final ExecutorService delivery =
       Executors.newSingleThreadExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "pullroute-cometd-bridge");
-            thread.setDaemon(true);
-            return thread;
-          });
+          Thread.ofPlatform().name("pullroute-cometd-bridge").daemon().factory());
 
   public WorkbinBridge(CometDNotifications notifications, RoutingService routing) {
     this.notifications = notifications;
