@@ -2,14 +2,8 @@ package io.pullroute.routing;
 
 import io.pullroute.events.EventDraft;
 import io.pullroute.routing.RoutingRepository.Grouped;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import io.pullroute.store.CommitGroups;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
@@ -19,10 +13,10 @@ import java.util.function.Function;
  * store's commit — which serializes every command that appends events — is paid once per group;
  * alone, a command runs at once in a transaction of its own, as before.
  *
- * <p>One committer thread runs the groups, one after the other; callers wait for theirs. So one
- * group runs at a time in this process, which is what lets a group lock many requests without a
- * cycle of waits with another group. A command must not run another command inside its own
- * transaction (it would wait for itself): that fails at once.
+ * <p>One committer thread runs the groups, one after the other ({@link CommitGroups}); callers wait
+ * for theirs. So one group runs at a time in this process, which is what lets a group lock many
+ * requests without a cycle of waits with another group. A command must not run another command
+ * inside its own transaction (it would wait for itself): that fails at once.
  *
  * <p>A command that throws is undone alone and gets its own exception; when the group as a whole
  * fails (its commit, say), each of its commands is run again alone, so nobody gets another
@@ -35,29 +29,12 @@ final class GroupCommit {
    */
   static final int MAX_GROUP = 64;
 
-  private static final String COMMITTER = "pullroute-group-commit";
-
   private final RoutingRepository repository;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final ArrayDeque<Pending<?>> waiting = new ArrayDeque<>();
-  private boolean running;
-
-  /**
-   * The committer: one platform thread, started when commands wait and gone after a minute without.
-   * Not a virtual thread: every command of the process waits for it, so it must not queue for a
-   * carrier behind the request handlers it serves.
-   */
-  private final ThreadPoolExecutor committer =
-      new ThreadPoolExecutor(
-          0,
-          1,
-          1,
-          TimeUnit.MINUTES,
-          new LinkedBlockingQueue<>(),
-          Thread.ofPlatform().name(COMMITTER).daemon().factory());
+  private final CommitGroups<Pending<?>> groups;
 
   GroupCommit(RoutingRepository repository) {
     this.repository = repository;
+    this.groups = new CommitGroups<>("pullroute-group-commit", MAX_GROUP, this::commit);
   }
 
   /** Runs {@code work} in a transaction, with others; returns once it has committed. */
@@ -66,64 +43,27 @@ final class GroupCommit {
       String correlationId,
       RoutingRepository.Locks locks,
       Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
-    if (Thread.currentThread().getName().equals(COMMITTER)) {
-      throw new IllegalStateException("a command ran another command inside its transaction");
-    }
     Pending<T> mine = new Pending<>(orgId, correlationId, locks, work);
-    boolean start;
-    lock.lock();
-    try {
-      waiting.add(mine);
-      start = !running;
-      running = true;
-    } finally {
-      lock.unlock();
-    }
-    if (start) {
-      committer.execute(this::commitWhileWaiting);
-    }
-    mine.done.join();
+    groups.run(mine);
     return mine.outcome();
   }
 
   /** Commands waiting for their group (for tests). */
   int waiting() {
-    lock.lock();
-    try {
-      return waiting.size();
-    } finally {
-      lock.unlock();
-    }
+    return groups.waiting();
   }
 
-  /** On the committer thread: groups, one after the other, until nobody waits. */
-  private void commitWhileWaiting() {
-    while (true) {
-      List<Pending<?>> group = new ArrayList<>();
-      lock.lock();
-      try {
-        while (group.size() < MAX_GROUP && !waiting.isEmpty()) {
-          group.add(waiting.poll());
-        }
-        if (group.isEmpty()) {
-          running = false;
-          return;
-        }
-      } finally {
-        lock.unlock();
-      }
-      try {
-        commit(group);
-      } catch (RuntimeException | Error unexpected) {
-        // commit() gives each command its own result; this is a bug's last line: nobody hangs.
-        group.forEach(pending -> pending.failed(unexpected));
-      } finally {
-        group.forEach(pending -> pending.done.complete(null));
-      }
-    }
-  }
-
+  /** On the committer thread: one group, each command given its own result. */
   private void commit(List<Pending<?>> group) {
+    try {
+      commitGroup(group);
+    } catch (RuntimeException | Error unexpected) {
+      // commitGroup() gives each command its own result; this is a bug's last line.
+      group.forEach(pending -> pending.failed(unexpected));
+    }
+  }
+
+  private void commitGroup(List<Pending<?>> group) {
     if (group.size() == 1) {
       group.getFirst().runAlone(repository);
       return;
@@ -149,8 +89,8 @@ final class GroupCommit {
     private final String correlationId;
     private final RoutingRepository.Locks locks;
     private final Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work;
-    final CompletableFuture<Void> done = new CompletableFuture<>();
-    // Written by the committer before done completes, read by the caller after: done orders them.
+    // Written by the committer before its group ends, read by the caller after: the end of the
+    // group orders them.
     private RoutingService.Outcome<T> outcome;
     private Throwable failure;
 

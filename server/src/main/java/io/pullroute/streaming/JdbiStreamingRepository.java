@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pullroute.events.Event;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.http.Json;
+import io.pullroute.store.CommitGroups;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.ResultSet;
@@ -20,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /** {@link StreamingRepository} on JDBC: all streaming SQL. Thread-safe. */
@@ -32,7 +35,19 @@ public final class JdbiStreamingRepository implements StreamingRepository {
       "id, org_id, owner, api_version, inactivity_delay, require_ack, cursor_seq, created_at,"
           + " last_poll_at";
 
+  /** Most pending writes (see {@link #writes}) in one transaction. */
+  private static final int MAX_WRITES = 64;
+
   private final Jdbi jdbi;
+
+  /**
+   * What sessions that require acknowledgement write on every poll and every acknowledgement, a
+   * group of them per transaction: one commit a row each was what slowed such sessions (and with
+   * them every publish, whose commits queued behind theirs) to a tenth of the speed of sessions
+   * without acknowledgement.
+   */
+  private final CommitGroups<PendingWrite> writes =
+      new CommitGroups<>("pullroute-pending-commit", MAX_WRITES, this::writeGroup);
 
   public JdbiStreamingRepository(Jdbi jdbi) {
     this.jdbi = jdbi;
@@ -122,28 +137,33 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     }
     // A transaction per slice: in autocommit every row was a commit of its own, and one commit
     // for thousands of sessions held the store's commit lock long enough to delay the commits
-    // of events (and so their delivery) behind it.
-    List<Map.Entry<String, Progress>> rows = new ArrayList<>(progress.entrySet());
+    // of events (and so their delivery) behind it. Rows in id order, as a group of pending
+    // writes updates them: two transactions never wait for each other's sessions.
+    List<Map.Entry<String, Progress>> rows = new ArrayList<>(new TreeMap<>(progress).entrySet());
     for (int from = 0; from < rows.size(); from += PROGRESS_SLICE) {
       List<Map.Entry<String, Progress>> slice =
           rows.subList(from, Math.min(rows.size(), from + PROGRESS_SLICE));
-      jdbi.useTransaction(
-          handle -> {
-            var batch =
-                handle.prepareBatch(
-                    "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor"
-                        + " THEN cursor_seq ELSE :cursor END, last_poll_at = :lastPoll"
-                        + " WHERE id = :id");
-            for (Map.Entry<String, Progress> row : slice) {
-              batch
-                  .bind("id", row.getKey())
-                  .bind("cursor", row.getValue().cursor())
-                  .bind("lastPoll", row.getValue().lastPoll())
-                  .add();
-            }
-            batch.execute();
-          });
+      jdbi.useTransaction(handle -> updateProgress(handle, slice));
     }
+  }
+
+  /**
+   * Moves each session's cursor forward (never back) and sets its last poll, in the given order.
+   */
+  private static void updateProgress(Handle handle, Collection<Map.Entry<String, Progress>> rows) {
+    var batch =
+        handle.prepareBatch(
+            "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor"
+                + " THEN cursor_seq ELSE :cursor END, last_poll_at = :lastPoll"
+                + " WHERE id = :id");
+    for (Map.Entry<String, Progress> row : rows) {
+      batch
+          .bind("id", row.getKey())
+          .bind("cursor", row.getValue().cursor())
+          .bind("lastPoll", row.getValue().lastPoll())
+          .add();
+    }
+    batch.execute();
   }
 
   @Override
@@ -177,34 +197,16 @@ public final class JdbiStreamingRepository implements StreamingRepository {
                 .list());
   }
 
+  /**
+   * Records events as delivered and unacknowledged, with the session's cursor, in a transaction
+   * with other sessions' such writes and acknowledgements (see {@link #writes}).
+   */
   @Override
   public void addPending(String sessionId, List<Event> events, long cursor, Instant lastPoll) {
-    jdbi.useTransaction(
-        handle -> {
-          if (!events.isEmpty()) {
-            var batch =
-                handle.prepareBatch(
-                    "INSERT INTO streaming_pending (session_id, seq, event_id)"
-                        + " VALUES (:session, :seq, :eventId) ON CONFLICT DO NOTHING");
-            for (Event event : events) {
-              batch
-                  .bind("session", sessionId)
-                  .bind("seq", event.seq())
-                  .bind("eventId", event.id())
-                  .add();
-            }
-            batch.execute();
-          }
-          handle
-              .createUpdate(
-                  "UPDATE streaming_session SET"
-                      + " cursor_seq = CASE WHEN cursor_seq > :cursor THEN cursor_seq ELSE :cursor"
-                      + " END, last_poll_at = :lastPoll WHERE id = :id")
-              .bind("id", sessionId)
-              .bind("cursor", cursor)
-              .bind("lastPoll", lastPoll)
-              .execute();
-        });
+    PendingWrite write =
+        new PendingWrite(sessionId, events, new Progress(cursor, lastPoll), List.of());
+    writes.run(write);
+    write.result();
   }
 
   @Override
@@ -212,29 +214,135 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     if (eventIds.isEmpty()) {
       return Set.of();
     }
-    return jdbi.inTransaction(
-        handle -> {
-          Set<String> found =
-              new HashSet<>(
-                  handle
-                      .createQuery(
-                          "SELECT event_id FROM streaming_pending WHERE session_id = :session"
-                              + " AND event_id IN (<ids>)")
-                      .bind("session", sessionId)
-                      .bindList("ids", List.copyOf(eventIds))
-                      .mapTo(String.class)
-                      .list());
-          if (!found.isEmpty()) {
+    PendingWrite write = new PendingWrite(sessionId, List.of(), null, List.copyOf(eventIds));
+    writes.run(write);
+    return write.result();
+  }
+
+  /** Pending writes waiting for their group (for tests). */
+  int waitingWrites() {
+    return writes.waiting();
+  }
+
+  /**
+   * On the committer thread: a group's writes in one transaction. When it fails as a whole (one
+   * write's session was deleted meanwhile, say), each write runs again alone, so nobody gets
+   * another write's failure.
+   */
+  private void writeGroup(List<PendingWrite> group) {
+    try {
+      jdbi.useTransaction(handle -> write(handle, group));
+      return;
+    } catch (RuntimeException | Error whole) {
+      if (group.size() == 1) {
+        group.getFirst().failure = whole;
+        return;
+      }
+    }
+    for (PendingWrite alone : group) {
+      try {
+        jdbi.useTransaction(handle -> write(handle, List.of(alone)));
+      } catch (RuntimeException | Error e) {
+        alone.failure = e;
+      }
+    }
+  }
+
+  /**
+   * Acknowledgements first (each removes what it names of its own session's pending events), then
+   * the pending events of every write, one batch, then the sessions' cursors, in id order.
+   */
+  private static void write(Handle handle, List<PendingWrite> group) {
+    Map<String, Progress> progress = new TreeMap<>();
+    var pending =
+        handle.prepareBatch(
+            "INSERT INTO streaming_pending (session_id, seq, event_id)"
+                + " VALUES (:session, :seq, :eventId) ON CONFLICT DO NOTHING");
+    for (PendingWrite write : group) {
+      write.failure = null;
+      write.found = write.acknowledged.isEmpty() ? Set.of() : removePending(handle, write);
+      for (Event event : write.events) {
+        pending
+            .bind("session", write.sessionId)
+            .bind("seq", event.seq())
+            .bind("eventId", event.id())
+            .add();
+      }
+      if (write.progress != null) {
+        progress.merge(write.sessionId, write.progress, PendingWrite::later);
+      }
+    }
+    if (pending.size() > 0) {
+      pending.execute();
+    }
+    if (!progress.isEmpty()) {
+      updateProgress(handle, progress.entrySet());
+    }
+  }
+
+  /**
+   * Removes the acknowledged events of {@code write}'s session; answers the ids that were pending.
+   */
+  private static Set<String> removePending(Handle handle, PendingWrite write) {
+    Set<String> found =
+        new HashSet<>(
             handle
-                .createUpdate(
-                    "DELETE FROM streaming_pending WHERE session_id = :session"
+                .createQuery(
+                    "SELECT event_id FROM streaming_pending WHERE session_id = :session"
                         + " AND event_id IN (<ids>)")
-                .bind("session", sessionId)
-                .bindList("ids", List.copyOf(found))
-                .execute();
-          }
-          return found;
-        });
+                .bind("session", write.sessionId)
+                .bindList("ids", write.acknowledged)
+                .mapTo(String.class)
+                .list());
+    if (!found.isEmpty()) {
+      handle
+          .createUpdate(
+              "DELETE FROM streaming_pending WHERE session_id = :session"
+                  + " AND event_id IN (<ids>)")
+          .bind("session", write.sessionId)
+          .bindList("ids", List.copyOf(found))
+          .execute();
+    }
+    return found;
+  }
+
+  /**
+   * A write of {@link #addPending} (events and progress) or {@link #acknowledge} (ids), and what
+   * came of it: written by the committer before its group ends, read by the caller after.
+   */
+  private static final class PendingWrite {
+    final String sessionId;
+    final List<Event> events;
+    final Progress progress;
+    final List<String> acknowledged;
+    Set<String> found = Set.of();
+    Throwable failure;
+
+    PendingWrite(
+        String sessionId, List<Event> events, Progress progress, List<String> acknowledged) {
+      this.sessionId = sessionId;
+      this.events = events;
+      this.progress = progress;
+      this.acknowledged = acknowledged;
+    }
+
+    /** The further cursor and the later poll of two writes of one session. */
+    static Progress later(Progress a, Progress b) {
+      return new Progress(
+          Math.max(a.cursor(), b.cursor()),
+          a.lastPoll().isAfter(b.lastPoll()) ? a.lastPoll() : b.lastPoll());
+    }
+
+    /** The ids found pending (for an acknowledgement); throws what the write failed with. */
+    Set<String> result() {
+      if (failure instanceof RuntimeException e) {
+        throw e;
+      }
+      if (failure instanceof Error e) {
+        throw e;
+      }
+      return found;
+    }
   }
 
   @Override
