@@ -45,7 +45,7 @@ final class GroupCommit {
       Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
     Pending<T> mine = new Pending<>(orgId, correlationId, locks, work);
     groups.run(mine);
-    return mine.outcome();
+    return mine.get();
   }
 
   /** Commands waiting for their group (for tests). */
@@ -53,29 +53,17 @@ final class GroupCommit {
     return groups.waiting();
   }
 
-  /** On the committer thread: one group, each command given its own result. */
+  /**
+   * On the committer thread: one group, each command given its own result; throws when the group
+   * failed as a whole (its commit, say), and {@link CommitGroups} then runs each command alone.
+   */
   private void commit(List<Pending<?>> group) {
-    try {
-      commitGroup(group);
-    } catch (RuntimeException | Error unexpected) {
-      // commitGroup() gives each command its own result; this is a bug's last line.
-      group.forEach(pending -> pending.failed(unexpected));
-    }
-  }
-
-  private void commitGroup(List<Pending<?>> group) {
     if (group.size() == 1) {
       group.getFirst().runAlone(repository);
       return;
     }
-    List<RuntimeException> failures;
-    try {
-      failures = repository.inGroupTransaction(group.stream().map(Pending::grouped).toList());
-    } catch (RuntimeException | Error whole) {
-      // Nothing of the group committed: each command alone, to each its own result.
-      group.forEach(pending -> pending.runAlone(repository));
-      return;
-    }
+    List<RuntimeException> failures =
+        repository.inGroupTransaction(group.stream().map(Pending::grouped).toList());
     for (int i = 0; i < group.size(); i++) {
       if (failures.get(i) != null) {
         group.get(i).failed(failures.get(i));
@@ -84,15 +72,11 @@ final class GroupCommit {
   }
 
   /** A command waiting for its transaction, and then what came of it. */
-  private static final class Pending<T> {
+  private static final class Pending<T> extends CommitGroups.Result<RoutingService.Outcome<T>> {
     private final String orgId;
     private final String correlationId;
     private final RoutingRepository.Locks locks;
     private final Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work;
-    // Written by the committer before its group ends, read by the caller after: the end of the
-    // group orders them.
-    private RoutingService.Outcome<T> outcome;
-    private Throwable failure;
 
     Pending(
         String orgId,
@@ -110,8 +94,8 @@ final class GroupCommit {
     }
 
     private List<EventDraft> apply(RoutingRepository.Tx tx) {
-      outcome = work.apply(tx);
-      failure = null;
+      RoutingService.Outcome<T> outcome = work.apply(tx);
+      succeeded(outcome);
       return outcome.events();
     }
 
@@ -121,21 +105,6 @@ final class GroupCommit {
       } catch (RuntimeException | Error e) {
         failed(e);
       }
-    }
-
-    void failed(Throwable e) {
-      outcome = null;
-      failure = e;
-    }
-
-    RoutingService.Outcome<T> outcome() {
-      if (failure instanceof RuntimeException refused) {
-        throw refused;
-      }
-      if (failure instanceof Error error) {
-        throw error;
-      }
-      return outcome;
     }
   }
 }

@@ -17,16 +17,18 @@ import java.util.function.Consumer;
  * instead of once per item. Alone, an item runs at once in a group of its own.
  *
  * <p>One committer thread runs the groups, one after the other; {@link #run} returns once the
- * caller's group has run. What a group does with its items, and how each item learns its own
- * result, is the owner's {@code runGroup}. An item must not be run from inside a group (it would
- * wait for itself): that fails at once. Thread-safe.
+ * caller's group has run. What a group does with its items, and how each item learns its own result
+ * ({@link Result#succeeded}), is the owner's {@code together}. When a group fails as a whole, each
+ * of its items runs again alone, so nobody gets another item's failure; an item that fails alone is
+ * given its failure. An item must not be run from inside a group (it would wait for itself): that
+ * fails at once. Thread-safe.
  *
  * @param <T> an item, which carries its own result
  */
-public final class CommitGroups<T> {
+public final class CommitGroups<T extends CommitGroups.Result<?>> {
   private final String committerName;
   private final int maxGroup;
-  private final Consumer<List<T>> runGroup;
+  private final Consumer<List<T>> together;
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>();
   private boolean running;
@@ -39,13 +41,14 @@ public final class CommitGroups<T> {
   private final ThreadPoolExecutor committer;
 
   /**
-   * Groups for {@code runGroup}, which runs on a thread named {@code committerName} and must give
-   * each item of the list its result (what it throws reaches every caller of the group instead).
+   * Groups for {@code together}, which runs on a thread named {@code committerName}, writes a
+   * group's items in one transaction and gives each its result, or throws when nothing of the group
+   * was written.
    */
-  public CommitGroups(String committerName, int maxGroup, Consumer<List<T>> runGroup) {
+  public CommitGroups(String committerName, int maxGroup, Consumer<List<T>> together) {
     this.committerName = committerName;
     this.maxGroup = maxGroup;
-    this.runGroup = runGroup;
+    this.together = together;
     this.committer =
         new ThreadPoolExecutor(
             0,
@@ -114,12 +117,65 @@ public final class CommitGroups<T> {
         lock.unlock();
       }
       try {
-        runGroup.accept(group.stream().map(Waiting::item).toList());
+        runGroup(group.stream().map(Waiting::item).toList());
         group.forEach(item -> item.done.complete(null));
       } catch (RuntimeException | Error unexpected) {
-        // runGroup gives each item its own result; this is a bug's last line: nobody hangs.
+        // Each item has its own result by now; this is a bug's last line: nobody hangs.
         group.forEach(item -> item.done.completeExceptionally(unexpected));
       }
+    }
+  }
+
+  private void runGroup(List<T> items) {
+    try {
+      together.accept(items);
+      return;
+    } catch (RuntimeException | Error whole) {
+      if (items.size() == 1) {
+        items.getFirst().failed(whole);
+        return;
+      }
+    }
+    // Nothing of the group was written: each item alone, to each its own result.
+    for (T item : items) {
+      try {
+        together.accept(List.of(item));
+      } catch (RuntimeException | Error e) {
+        item.failed(e);
+      }
+    }
+  }
+
+  /**
+   * What came of an item: its value or its failure, written by the committer before the item's
+   * group ends and read by the item's caller after ({@link #run} returning orders them).
+   *
+   * @param <R> the value
+   */
+  public abstract static class Result<R> {
+    private R value;
+    private Throwable failure;
+
+    /** The item's run (in a group or alone) gave {@code value}; an earlier failure is forgotten. */
+    public final void succeeded(R value) {
+      this.value = value;
+      this.failure = null;
+    }
+
+    public final void failed(Throwable failure) {
+      this.value = null;
+      this.failure = failure;
+    }
+
+    /** The value; or throws what the item failed with. */
+    public final R get() {
+      if (failure instanceof RuntimeException e) {
+        throw e;
+      }
+      if (failure instanceof Error e) {
+        throw e;
+      }
+      return value;
     }
   }
 

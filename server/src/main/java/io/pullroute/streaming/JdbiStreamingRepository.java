@@ -42,9 +42,9 @@ public final class JdbiStreamingRepository implements StreamingRepository {
 
   /**
    * What sessions that require acknowledgement write on every poll and every acknowledgement, a
-   * group of them per transaction: one commit a row each was what slowed such sessions (and with
-   * them every publish, whose commits queued behind theirs) to a tenth of the speed of sessions
-   * without acknowledgement.
+   * group of them per transaction. With a commit each, such sessions' p99 in {@code bench ack} was
+   * 10–36 times that of sessions without acknowledgement, and publishes slowed with them, their
+   * commits queued behind those writes' (bench/REPORT.md).
    */
   private final CommitGroups<PendingWrite> writes =
       new CommitGroups<>("pullroute-pending-commit", MAX_WRITES, this::writeGroup);
@@ -206,7 +206,7 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     PendingWrite write =
         new PendingWrite(sessionId, events, new Progress(cursor, lastPoll), List.of());
     writes.run(write);
-    write.result();
+    write.get();
   }
 
   @Override
@@ -216,7 +216,7 @@ public final class JdbiStreamingRepository implements StreamingRepository {
     }
     PendingWrite write = new PendingWrite(sessionId, List.of(), null, List.copyOf(eventIds));
     writes.run(write);
-    return write.result();
+    return write.get();
   }
 
   /** Pending writes waiting for their group (for tests). */
@@ -226,26 +226,10 @@ public final class JdbiStreamingRepository implements StreamingRepository {
 
   /**
    * On the committer thread: a group's writes in one transaction. When it fails as a whole (one
-   * write's session was deleted meanwhile, say), each write runs again alone, so nobody gets
-   * another write's failure.
+   * write's session was deleted meanwhile, say), {@link CommitGroups} runs each write again alone.
    */
   private void writeGroup(List<PendingWrite> group) {
-    try {
-      jdbi.useTransaction(handle -> write(handle, group));
-      return;
-    } catch (RuntimeException | Error whole) {
-      if (group.size() == 1) {
-        group.getFirst().failure = whole;
-        return;
-      }
-    }
-    for (PendingWrite alone : group) {
-      try {
-        jdbi.useTransaction(handle -> write(handle, List.of(alone)));
-      } catch (RuntimeException | Error e) {
-        alone.failure = e;
-      }
-    }
+    jdbi.useTransaction(handle -> write(handle, group));
   }
 
   /**
@@ -259,8 +243,7 @@ public final class JdbiStreamingRepository implements StreamingRepository {
             "INSERT INTO streaming_pending (session_id, seq, event_id)"
                 + " VALUES (:session, :seq, :eventId) ON CONFLICT DO NOTHING");
     for (PendingWrite write : group) {
-      write.failure = null;
-      write.found = write.acknowledged.isEmpty() ? Set.of() : removePending(handle, write);
+      write.succeeded(write.acknowledged.isEmpty() ? Set.of() : removePending(handle, write));
       for (Event event : write.events) {
         pending
             .bind("session", write.sessionId)
@@ -310,13 +293,11 @@ public final class JdbiStreamingRepository implements StreamingRepository {
    * A write of {@link #addPending} (events and progress) or {@link #acknowledge} (ids), and what
    * came of it: written by the committer before its group ends, read by the caller after.
    */
-  private static final class PendingWrite {
+  private static final class PendingWrite extends CommitGroups.Result<Set<String>> {
     final String sessionId;
     final List<Event> events;
     final Progress progress;
     final List<String> acknowledged;
-    Set<String> found = Set.of();
-    Throwable failure;
 
     PendingWrite(
         String sessionId, List<Event> events, Progress progress, List<String> acknowledged) {
@@ -331,17 +312,6 @@ public final class JdbiStreamingRepository implements StreamingRepository {
       return new Progress(
           Math.max(a.cursor(), b.cursor()),
           a.lastPoll().isAfter(b.lastPoll()) ? a.lastPoll() : b.lastPoll());
-    }
-
-    /** The ids found pending (for an acknowledgement); throws what the write failed with. */
-    Set<String> result() {
-      if (failure instanceof RuntimeException e) {
-        throw e;
-      }
-      if (failure instanceof Error e) {
-        throw e;
-      }
-      return found;
     }
   }
 
