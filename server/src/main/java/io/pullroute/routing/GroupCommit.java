@@ -99,12 +99,11 @@ final class GroupCommit {
       return outcome.events();
     }
 
+    /**
+     * In a transaction of its own; what it throws, {@link CommitGroups} gives it as its failure.
+     */
     void runAlone(RoutingRepository repository) {
-      try {
-        repository.inTransaction(grouped()::runAlone);
-      } catch (RuntimeException | Error e) {
-        failed(e);
-      }
+      repository.inTransaction(grouped()::runAlone);
     }
   }
 }
