@@ -106,7 +106,10 @@ public final class Pullroute implements AutoCloseable {
       }
 
       RoutingService routing =
-          new RoutingService(new JdbiRoutingRepository(database.jdbi(), clock), admin.repository());
+          new RoutingService(
+              new JdbiRoutingRepository(database.jdbi(), clock),
+              admin.repository(),
+              database.dialect().routingCommitters());
       timers = new RoutingTimers(routing, clock).start();
       EventCatalog catalog = EventCatalog.load();
       streaming =

@@ -13,14 +13,17 @@ import java.util.function.Function;
  * store's commit — which serializes every command that appends events — is paid once per group;
  * alone, a command runs at once in a transaction of its own, as before.
  *
- * <p>One committer thread runs the groups, one after the other ({@link CommitGroups}); callers wait
- * for theirs. So one group runs at a time in this process, which is what lets a group lock many
- * requests without a cycle of waits with another group. A command must not run another command
- * inside its own transaction (it would wait for itself): that fails at once.
+ * <p>One or more committer threads run groups, each in its own transaction ({@link CommitGroups});
+ * callers wait for theirs. A command joins the lane of the request it names, so commands racing for
+ * one request share a group. Groups running at once cannot wait for each other in a cycle: each
+ * takes the turns of the requests its commands name first, together and in order, and a turn a
+ * command asks for later is only taken when free ({@link io.pullroute.store.Turns}). A command must
+ * not run another command inside its own transaction (it would wait for itself): that fails at
+ * once.
  *
  * <p>A command that throws is undone alone and gets its own exception; when the group as a whole
- * fails (its commit, say), each of its commands is run again alone, so nobody gets another
- * command's failure. Thread-safe.
+ * fails (its commit, a later turn held by another group, say), each of its commands is run again
+ * alone while no other group runs, so nobody gets another command's failure. Thread-safe.
  */
 final class GroupCommit {
   /**
@@ -30,11 +33,21 @@ final class GroupCommit {
   static final int MAX_GROUP = 64;
 
   private final RoutingRepository repository;
+  private final int committers;
   private final CommitGroups<Pending<?>> groups;
 
-  GroupCommit(RoutingRepository repository) {
+  /** Spreads commands that name no row over the lanes. */
+  private final java.util.concurrent.atomic.AtomicInteger unlocked =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * With {@code committers} groups at once, each on a committer thread and a connection of its own
+   * (1: one after the other; see {@link io.pullroute.store.Dialect#routingCommitters}).
+   */
+  GroupCommit(RoutingRepository repository, int committers) {
     this.repository = repository;
-    this.groups = new CommitGroups<>("pullroute-group-commit", MAX_GROUP, this::commit);
+    this.committers = committers;
+    this.groups = new CommitGroups<>("pullroute-group-commit", MAX_GROUP, committers, this::commit);
   }
 
   /** Runs {@code work} in a transaction, with others; returns once it has committed. */
@@ -44,8 +57,24 @@ final class GroupCommit {
       RoutingRepository.Locks locks,
       Function<RoutingRepository.Tx, RoutingService.Outcome<T>> work) {
     Pending<T> mine = new Pending<>(orgId, correlationId, locks, work);
-    groups.run(mine);
+    groups.run(mine, lane(locks));
     return mine.get();
+  }
+
+  /**
+   * The lane of a command that locks {@code locks}: its request's, so that commands on one request
+   * (agents racing to pull it, say) share a group rather than wait for each other's; else its
+   * agent's; else the next lane in turn. A request's lane is its turn's stripe's parity, so groups
+   * of different lanes never ask for each other's turns of the requests they name.
+   */
+  private int lane(RoutingRepository.Locks locks) {
+    if (!locks.conversations().isEmpty()) {
+      return java.util.Collections.min(locks.conversations()).hashCode();
+    }
+    if (!locks.agents().isEmpty()) {
+      return java.util.Collections.min(locks.agents()).hashCode();
+    }
+    return unlocked.getAndIncrement();
   }
 
   /** Commands waiting for their group (for tests). */
@@ -58,10 +87,12 @@ final class GroupCommit {
    * failed as a whole (its commit, say), and {@link CommitGroups} then runs each command alone.
    */
   private void commit(List<Pending<?>> group) {
-    if (group.size() == 1) {
+    if (group.size() == 1 && committers == 1) {
+      // Nothing else runs: its locks need no order, and no savepoint is needed to refuse it.
       group.getFirst().runAlone(repository);
       return;
     }
+    // With other groups running, a group of one too locks its rows ahead, in the order they do.
     List<RuntimeException> failures =
         repository.inGroupTransaction(group.stream().map(Pending::grouped).toList());
     for (int i = 0; i < group.size(); i++) {

@@ -106,7 +106,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                   new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
               failures.add(null);
             } catch (RuntimeException refused) {
-              if (tx.broken()) {
+              if (tx.broken() || refused instanceof Turns.Contended) {
                 throw refused; // the group fails as a whole
               }
               tx.undoCommand();
@@ -535,6 +535,8 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         conversations.addAll(command.locks().conversations());
         agents.addAll(command.locks().agents());
       }
+      // Their turns first, in order; a turn a command asks for later is only taken when free.
+      Turns.rows(handle, conversations);
       if (!conversations.isEmpty()) {
         lockAndRead(conversations);
       }
@@ -554,7 +556,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
      * skipped.
      */
     private void lockAndRead(Set<String> ids) {
-      ids.forEach(id -> Turns.row(handle, id));
+      ids.forEach(id -> Turns.row(handle, id)); // taken already when locked ahead
       List<RowConversation> rows =
           handle
               .createQuery(

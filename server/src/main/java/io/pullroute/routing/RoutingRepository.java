@@ -62,9 +62,10 @@ public interface RoutingRepository {
    * appended in command order and commit with them. Answers, per command, what it threw or null.
    * Throws when the group as a whole failed (nothing of it committed).
    *
-   * <p>The transaction holds the locks of every command until it ends, so callers run one group at
-   * a time. An implementation may take the rows named by the commands' {@link Locks} first, all at
-   * once. This default runs each command in a transaction of its own.
+   * <p>The transaction holds the locks of every command until it ends. An implementation may take
+   * the rows named by the commands' {@link Locks} first, all at once; a row a command locks without
+   * having named it may then make the group fail as a whole rather than wait (see {@link
+   * GroupCommit}). This default runs each command in a transaction of its own.
    */
   default List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
     List<RuntimeException> failures = new java.util.ArrayList<>(commands.size());

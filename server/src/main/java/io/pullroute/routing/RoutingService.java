@@ -46,9 +46,14 @@ public final class RoutingService {
   private volatile Consumer<String> subscriptionsChanged = listId -> {};
 
   public RoutingService(RoutingRepository repository, AdminRepository admin) {
+    this(repository, admin, 1);
+  }
+
+  /** With {@code committers} groups of commands committing at once (see {@link GroupCommit}). */
+  public RoutingService(RoutingRepository repository, AdminRepository admin, int committers) {
     this.repository = repository;
     this.admin = admin;
-    this.group = new GroupCommit(repository);
+    this.group = new GroupCommit(repository, committers);
   }
 
   /**

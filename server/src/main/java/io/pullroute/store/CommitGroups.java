@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -16,12 +17,22 @@ import java.util.function.Consumer;
  * together in the next group (at most {@code maxGroup}): the store's commit is paid once per group
  * instead of once per item. Alone, an item runs at once in a group of its own.
  *
- * <p>One committer thread runs the groups, one after the other; {@link #run} returns once the
- * caller's group has run. What a group does with its items, and how each item learns its own result
- * ({@link Result#succeeded}), is the owner's {@code together}. When a group fails as a whole, each
- * of its items runs again alone, so nobody gets another item's failure; an item that fails alone is
- * given its failure. An item must not be run from inside a group (it would wait for itself): that
- * fails at once. Thread-safe.
+ * <p>Committer threads run the groups; {@link #run} returns once the caller's group has run. What a
+ * group does with its items, and how each item learns its own result ({@link Result#succeeded}), is
+ * the owner's {@code together}. An item must not be run from inside a group (it would wait for
+ * itself): that fails at once. Thread-safe.
+ *
+ * <p>With one committer, groups run one after the other. With more, each committer has a lane of
+ * its own and items are given to lanes by a key ({@link #run(Result, int)}): groups of different
+ * lanes run at once, each in its own transaction, while items of one key always share a lane. That
+ * is for work whose transactions cannot wait for each other in a cycle, or give up when they might
+ * (routing commands: {@link Turns}); the key keeps items that would wait for each other (those on
+ * one row) in one group instead.
+ *
+ * <p>When a group fails as a whole, each of its items runs again alone, so nobody gets another
+ * item's failure; and it runs <em>exclusively</em>, while no other group runs, so whatever another
+ * group held (a lock it had to give up, say) cannot fail it again. An item that fails alone and
+ * exclusively is given its failure. With one committer every run is exclusive.
  *
  * @param <T> an item, which carries its own result
  */
@@ -30,13 +41,24 @@ public final class CommitGroups<T extends CommitGroups.Result<?>> {
   private final int maxGroup;
   private final Consumer<List<T>> together;
   private final ReentrantLock lock = new ReentrantLock();
-  private final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>();
-  private boolean running;
+  private final Lane<T>[] lanes;
+
+  /** Items waiting for one committer, and whether its loop runs. Guarded by {@link #lock}. */
+  private static final class Lane<T> {
+    final ArrayDeque<Waiting<T>> waiting = new ArrayDeque<>();
+    boolean running;
+  }
 
   /**
-   * The committer: one platform thread, started when items wait and gone after a minute without.
-   * Not a virtual thread: every caller waits for it, so it must not queue for a carrier behind the
-   * request handlers it serves.
+   * One permit per committer: a group runs with one, an exclusive run with all of them. Fair, so a
+   * committer waiting for all of them is not overtaken by groups started after it asked.
+   */
+  private final Semaphore permits;
+
+  /**
+   * The committers: platform threads, started when items wait and gone after a minute without. Not
+   * virtual threads: every caller waits for them, so they must not queue for a carrier behind the
+   * request handlers they serve.
    */
   private final ThreadPoolExecutor committer;
 
@@ -46,36 +68,61 @@ public final class CommitGroups<T extends CommitGroups.Result<?>> {
    * was written.
    */
   public CommitGroups(String committerName, int maxGroup, Consumer<List<T>> together) {
+    this(committerName, maxGroup, 1, together);
+  }
+
+  /** Groups for {@code together}, up to {@code committers} of them at once (one per lane). */
+  @SuppressWarnings("unchecked")
+  public CommitGroups(
+      String committerName, int maxGroup, int committers, Consumer<List<T>> together) {
+    if (committers < 1) {
+      throw new IllegalArgumentException("committers must be at least 1");
+    }
     this.committerName = committerName;
     this.maxGroup = maxGroup;
     this.together = together;
+    this.lanes = new Lane[committers];
+    for (int i = 0; i < committers; i++) {
+      lanes[i] = new Lane<>();
+    }
+    this.permits = new Semaphore(committers, true);
     this.committer =
         new ThreadPoolExecutor(
-            0,
-            1,
+            committers,
+            committers,
             1,
             TimeUnit.MINUTES,
             new LinkedBlockingQueue<>(),
             Thread.ofPlatform().name(committerName).daemon().factory());
+    this.committer.allowCoreThreadTimeOut(true);
   }
 
   /** Runs {@code item} with the others of its group; returns once that group has run. */
   public void run(T item) {
+    run(item, 0);
+  }
+
+  /**
+   * Runs {@code item} with the others of its group, in the lane of {@code key}; returns once that
+   * group has run.
+   */
+  public void run(T item, int key) {
     if (Thread.currentThread().getName().equals(committerName)) {
       throw new IllegalStateException("an item of a group ran another item inside its group");
     }
     Waiting<T> mine = new Waiting<>(item);
+    Lane<T> lane = lanes[Math.floorMod(key, lanes.length)];
     boolean start;
     lock.lock();
     try {
-      waiting.add(mine);
-      start = !running;
-      running = true;
+      lane.waiting.add(mine);
+      start = !lane.running;
+      lane.running = true;
     } finally {
       lock.unlock();
     }
     if (start) {
-      committer.execute(this::runWhileWaiting);
+      committer.execute(() -> runWhileWaiting(lane));
     }
     try {
       mine.done.join();
@@ -94,23 +141,27 @@ public final class CommitGroups<T extends CommitGroups.Result<?>> {
   public int waiting() {
     lock.lock();
     try {
-      return waiting.size();
+      int waiting = 0;
+      for (Lane<T> lane : lanes) {
+        waiting += lane.waiting.size();
+      }
+      return waiting;
     } finally {
       lock.unlock();
     }
   }
 
-  /** On the committer thread: groups, one after the other, until nobody waits. */
-  private void runWhileWaiting() {
+  /** On a committer thread: the lane's groups, until nobody waits in it. */
+  private void runWhileWaiting(Lane<T> lane) {
     while (true) {
       List<Waiting<T>> group = new ArrayList<>();
       lock.lock();
       try {
-        while (group.size() < maxGroup && !waiting.isEmpty()) {
-          group.add(waiting.poll());
+        while (group.size() < maxGroup && !lane.waiting.isEmpty()) {
+          group.add(lane.waiting.poll());
         }
         if (group.isEmpty()) {
-          running = false;
+          lane.running = false;
           return;
         }
       } finally {
@@ -127,22 +178,31 @@ public final class CommitGroups<T extends CommitGroups.Result<?>> {
   }
 
   private void runGroup(List<T> items) {
+    permits.acquireUninterruptibly();
     try {
       together.accept(items);
       return;
     } catch (RuntimeException | Error whole) {
-      if (items.size() == 1) {
-        items.getFirst().failed(whole);
+      if (items.size() == 1 && lanes.length == 1) {
+        items.getFirst().failed(whole); // it ran alone and exclusively
         return;
       }
+    } finally {
+      permits.release();
     }
-    // Nothing of the group was written: each item alone, to each its own result.
-    for (T item : items) {
-      try {
-        together.accept(List.of(item));
-      } catch (RuntimeException | Error e) {
-        item.failed(e);
+    // Nothing of the group was written: each item alone, to each its own result, while no other
+    // group runs.
+    permits.acquireUninterruptibly(lanes.length);
+    try {
+      for (T item : items) {
+        try {
+          together.accept(List.of(item));
+        } catch (RuntimeException | Error e) {
+          item.failed(e);
+        }
       }
+    } finally {
+      permits.release(lanes.length);
     }
   }
 

@@ -1,7 +1,12 @@
 package io.pullroute.store;
 
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.WeakHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -21,11 +26,15 @@ import org.jdbi.v3.core.Jdbi;
  * store's lock stays the authority (it still orders the transactions of other processes sharing a
  * PostgreSQL database); a turn only keeps this process's waiters out of it.
  *
- * <p>A turn must be taken before the transaction waits for any other row lock, and a transaction
- * takes one {@linkplain #row row turn} and then the {@linkplain #sequence sequence turn}; only a
- * group of routing commands, of which one runs at a time per process, takes several row turns. So
- * no cycle of waits can form through turns. A turn not had within {@value #TIMEOUT_SECONDS} s (the
- * embedded store's {@code LOCK_TIMEOUT}) fails the transaction like a lock timeout.
+ * <p>No cycle of waits can form through turns. A turn must be taken before the transaction waits
+ * for any other row lock, and the {@linkplain #sequence sequence turn} last. A transaction that
+ * needs several row turns at once takes them with {@link #rows}, in stripe order, so two of them
+ * (groups of routing commands run at once, say) wait for each other in one direction only. A
+ * transaction's first row turn may be waited for; a later one taken with {@link #row} is out of
+ * that order, so it is only taken when free, and otherwise the transaction fails with {@link
+ * Contended} at once, to run again when nothing else can hold the turn (see {@link CommitGroups}).
+ * A turn not had within {@value #TIMEOUT_SECONDS} s (the embedded store's {@code LOCK_TIMEOUT})
+ * fails the transaction like a lock timeout.
  */
 public final class Turns {
   static final long TIMEOUT_SECONDS = 10;
@@ -35,16 +44,90 @@ public final class Turns {
   private final ReentrantLock sequence = new ReentrantLock(true);
   private final ReentrantLock[] rows = new ReentrantLock[STRIPES];
 
+  /**
+   * The row turns (stripes) each open transaction holds, by its handle; present (maybe empty) once
+   * it took turns with {@link #rows}, after which it waits for no other.
+   */
+  private final Map<Handle, Set<Integer>> held =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+
   private Turns() {
     for (int i = 0; i < STRIPES; i++) {
       rows[i] = new ReentrantLock(true);
     }
   }
 
-  /** The turn of the row {@code key} (e.g. a conversation id), for the rest of the transaction. */
+  /**
+   * The turn of the row {@code key} (e.g. a conversation id), for the rest of the transaction. The
+   * transaction's first row turn is waited for; one after {@link #rows} or another turn is taken
+   * only if it is free, else this throws {@link Contended}.
+   */
   public static void row(Handle handle, String key) {
     Turns turns = of(handle);
-    take(handle, turns.rows[Math.floorMod(key.hashCode(), STRIPES)], "row " + key);
+    int stripe = stripe(key);
+    Set<Integer> mine = turns.held.get(handle);
+    if (mine == null) {
+      turns.takeRow(handle, stripe, true);
+    } else if (!mine.contains(stripe)) {
+      turns.takeRow(handle, stripe, false);
+    }
+  }
+
+  /**
+   * The turns of the rows {@code keys} (maybe none), for the rest of the transaction, waited for
+   * and taken in stripe order: they must be the transaction's first (else this throws {@link
+   * IllegalStateException}). Any turn it asks for later is only taken when free ({@link #row}).
+   */
+  public static void rows(Handle handle, Collection<String> keys) {
+    Turns turns = of(handle);
+    if (turns.held.putIfAbsent(handle, new HashSet<>()) != null) {
+      throw new IllegalStateException("row turns taken together must be a transaction's first");
+    }
+    turns.forgetWithTransaction(handle);
+    for (int stripe : new TreeSet<>(keys.stream().map(Turns::stripe).toList())) {
+      turns.takeRow(handle, stripe, true);
+    }
+  }
+
+  private static int stripe(String key) {
+    return Math.floorMod(key.hashCode(), STRIPES);
+  }
+
+  /**
+   * A row turn a transaction asked for after others, held by another transaction: waiting for it
+   * could close a cycle of waits, so the transaction gives up instead; run it again when nothing
+   * else can hold the turn.
+   */
+  public static final class Contended extends RuntimeException {
+    Contended(String message) {
+      super(message);
+    }
+  }
+
+  private void takeRow(Handle handle, int stripe, boolean wait) {
+    ReentrantLock turn = rows[stripe];
+    if (wait) {
+      take(handle, turn, "row stripe " + stripe);
+    } else if (turn.tryLock()) {
+      giveBackWithTransaction(handle, turn);
+    } else {
+      throw new Contended("the turn of row stripe " + stripe + " is another transaction's");
+    }
+    if (held.putIfAbsent(handle, new HashSet<>(Set.of(stripe))) == null) {
+      forgetWithTransaction(handle);
+    } else {
+      held.get(handle).add(stripe);
+    }
+  }
+
+  /** What {@code handle} holds is forgotten when its transaction ends, with its turns. */
+  private void forgetWithTransaction(Handle handle) {
+    Runnable forget = () -> held.remove(handle);
+    if (handle.isInTransaction()) {
+      handle.afterCommit(forget);
+      handle.afterRollback(forget);
+    }
+    handle.addCleanable(forget::run);
   }
 
   /** The turn of the event log's sequence row, for the rest of the transaction. */
@@ -72,7 +155,11 @@ public final class Turns {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for " + what, e);
     }
-    // Given back when the transaction ends, or at the latest when the handle closes.
+    giveBackWithTransaction(handle, turn);
+  }
+
+  /** {@code turn}, held, is given back when the transaction ends, or when the handle closes. */
+  private static void giveBackWithTransaction(Handle handle, ReentrantLock turn) {
     AtomicBoolean held = new AtomicBoolean(true);
     Runnable giveBack =
         () -> {

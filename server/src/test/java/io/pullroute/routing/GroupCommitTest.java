@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlLogger;
@@ -311,7 +312,7 @@ class GroupCommitTest {
     try (TestServer server = TestServer.start(store)) {
       String orgId = server.http().createOrganization("group-next").orgId();
       List<Integer> groups = Collections.synchronizedList(new ArrayList<>());
-      GroupCommit commit = new GroupCommit(recording(server, groups, false));
+      GroupCommit commit = new GroupCommit(recording(server, groups, false), 1);
       long mark = EventsSeen.mark(server.server());
 
       CountDownLatch running = new CountDownLatch(1);
@@ -371,7 +372,7 @@ class GroupCommitTest {
     try (TestServer server = TestServer.start(store)) {
       String orgId = server.http().createOrganization("group-alone").orgId();
       List<Integer> groups = Collections.synchronizedList(new ArrayList<>());
-      GroupCommit commit = new GroupCommit(recording(server, groups, true));
+      GroupCommit commit = new GroupCommit(recording(server, groups, true), 1);
       long mark = EventsSeen.mark(server.server());
 
       CountDownLatch running = new CountDownLatch(1);
@@ -428,9 +429,193 @@ class GroupCommitTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void with_two_committers_a_group_commits_while_another_is_still_open(StoreKind store)
+      throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      String orgId = server.http().createOrganization("group-two").orgId();
+      GroupCommit commit = new GroupCommit(repository(server), 2);
+      long mark = EventsSeen.mark(server.server());
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<String> first =
+            callers.submit(
+                () -> command(commit, orgId, "first", Locks.NONE, running, release, null));
+        running.await();
+        Future<String> second =
+            callers.submit(() -> command(commit, orgId, "second", Locks.NONE, null, null, null));
+
+        try {
+          // With one committer, the second would wait for the first's transaction to end.
+          assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo("second");
+          assertThat(first).isNotDone();
+        } finally {
+          release.countDown(); // else a failed assertion leaves the first waiting forever
+        }
+        assertThat(first.get()).isEqualTo("first");
+      }
+      // seq is commit order, whichever began first.
+      assertThat(EventsSeen.after(server.server(), orgId, mark))
+          .extracting(Event::correlationId)
+          .containsExactly("second", "first");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void with_two_committers_commands_on_one_request_wait_for_the_same_group(StoreKind store)
+      throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      String orgId = server.http().createOrganization("group-lane").orgId();
+      GroupCommit commit = new GroupCommit(repository(server), 2);
+      String request = "one-request";
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<String> first =
+            callers.submit(
+                () ->
+                    command(
+                        commit,
+                        orgId,
+                        "first",
+                        Locks.conversation(request),
+                        running,
+                        release,
+                        null));
+        running.await();
+        List<Future<String>> racing = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          String name = "racing-" + i;
+          racing.add(
+              callers.submit(
+                  () ->
+                      command(commit, orgId, name, Locks.conversation(request), null, null, null)));
+        }
+        try {
+          // Queued behind the first in its lane, to run as one group: the other committer, idle,
+          // did not take them (it would have waited there for the request's lock).
+          await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 3);
+        } finally {
+          release.countDown();
+        }
+        assertThat(first.get()).isEqualTo("first");
+        for (int i = 0; i < 3; i++) {
+          assertThat(racing.get(i).get()).isEqualTo("racing-" + i);
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void groups_whose_later_locks_cross_give_way_and_run_again_exclusively(StoreKind store)
+      throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      String orgId = server.http().createOrganization("group-cross").orgId();
+      // Two requests of different lanes: the parity of their ids' hashes (and turn stripes).
+      String a = "crossing-a";
+      String b = "crossing-b";
+      assertThat(Math.floorMod(a.hashCode(), 2)).isNotEqualTo(Math.floorMod(b.hashCode(), 2));
+      List<RuntimeException> groupFailures = Collections.synchronizedList(new ArrayList<>());
+      GroupCommit commit = new GroupCommit(failuresOf(repository(server), groupFailures), 2);
+      long mark = EventsSeen.mark(server.server());
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        // Locks a ahead, then (once released) b.
+        Future<String> first =
+            callers.submit(
+                () -> command(commit, orgId, "first", Locks.conversation(a), running, release, b));
+        running.await();
+        // Locks b ahead, then a, which the first holds: waiting for it would close a cycle.
+        Future<String> second =
+            callers.submit(
+                () -> command(commit, orgId, "second", Locks.conversation(b), null, null, a));
+        try {
+          await()
+              .atMost(Duration.ofSeconds(5))
+              .untilAsserted(
+                  () ->
+                      assertThat(groupFailures)
+                          .singleElement()
+                          .isInstanceOf(io.pullroute.store.Turns.Contended.class));
+        } finally {
+          release.countDown(); // else a failed assertion leaves the first waiting forever
+        }
+
+        assertThat(first.get()).isEqualTo("first");
+        assertThat(second.get()).isEqualTo("second");
+      }
+      // The second ran again once the first had committed, alone and exclusively.
+      assertThat(groupFailures).hasSize(1);
+      assertThat(EventsSeen.after(server.server(), orgId, mark))
+          .extracting(Event::correlationId)
+          .containsExactly("first", "second");
+    }
+  }
+
   /**
-   * The real repository, recording the size of every transaction's group (1 for a transaction of
-   * its own); with {@code failGroups}, every group transaction fails before it starts.
+   * A command named {@code name} that locks {@code locks} ahead; once running it counts down {@code
+   * running} and waits for {@code release} (either may be null), then locks {@code later} (if not
+   * null), and appends an event marked with its name.
+   */
+  private static String command(
+      GroupCommit commit,
+      String orgId,
+      String name,
+      Locks locks,
+      CountDownLatch running,
+      CountDownLatch release,
+      String later) {
+    return commit
+        .run(
+            orgId,
+            name,
+            locks,
+            tx -> {
+              if (running != null) {
+                running.countDown();
+              }
+              if (release != null) {
+                awaitQuietly(release);
+              }
+              if (later != null) {
+                tx.lockConversation(orgId, later);
+              }
+              return RoutingService.Outcome.of(name, List.of(draft(orgId, name)));
+            })
+        .result();
+  }
+
+  /** {@code real}, recording what each of its group transactions failed with as a whole. */
+  private static RoutingRepository failuresOf(
+      RoutingRepository real, List<RuntimeException> failures) {
+    return (RoutingRepository)
+        Proxy.newProxyInstance(
+            RoutingRepository.class.getClassLoader(),
+            new Class<?>[] {RoutingRepository.class},
+            (proxy, method, args) -> {
+              try {
+                return method.invoke(real, args);
+              } catch (InvocationTargetException e) {
+                if (method.getName().equals("inGroupTransaction")
+                    && e.getCause() instanceof RuntimeException failure) {
+                  failures.add(failure);
+                }
+                throw e.getCause();
+              }
+            });
+  }
+
+  /**
+   * The real repository, recording the size of every transaction's group; with {@code failGroups},
+   * every group of more than one command fails before it starts.
    */
   private static RoutingRepository recording(
       TestServer server, List<Integer> groups, boolean failGroups) {
@@ -444,7 +629,7 @@ class GroupCommitTest {
                 groups.add(1);
               } else if (method.getName().equals("inGroupTransaction")) {
                 groups.add(((List<?>) args[0]).size());
-                if (failGroups) {
+                if (failGroups && ((List<?>) args[0]).size() > 1) {
                   throw new IllegalStateException("injected: the group failed as a whole");
                 }
               }
