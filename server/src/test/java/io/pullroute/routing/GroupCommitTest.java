@@ -320,33 +320,13 @@ class GroupCommitTest {
       try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
         Future<String> first =
             callers.submit(
-                () ->
-                    commit
-                        .run(
-                            orgId,
-                            "first",
-                            Locks.NONE,
-                            tx -> {
-                              running.countDown();
-                              awaitQuietly(release);
-                              return RoutingService.Outcome.of(
-                                  "first", List.of(draft(orgId, "first")));
-                            })
-                        .result());
+                () -> command(commit, orgId, "first", Locks.NONE, running, release, null));
         running.await();
         List<Future<String>> next = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
           String name = "next-" + i;
           next.add(
-              callers.submit(
-                  () ->
-                      commit
-                          .run(
-                              orgId,
-                              name,
-                              Locks.NONE,
-                              tx -> RoutingService.Outcome.of(name, List.of(draft(orgId, name))))
-                          .result()));
+              callers.submit(() -> command(commit, orgId, name, Locks.NONE, null, null, null)));
         }
         await().atMost(Duration.ofSeconds(10)).until(() -> commit.waiting() == 5);
         release.countDown();
