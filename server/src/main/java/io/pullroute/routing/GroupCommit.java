@@ -64,8 +64,9 @@ final class GroupCommit {
   /**
    * The lane of a command that locks {@code locks}: its request's, so that commands on one request
    * (agents racing to pull it, say) share a group rather than wait for each other's; else its
-   * agent's; else the next lane in turn. A request's lane is its turn's stripe's parity, so groups
-   * of different lanes never ask for each other's turns of the requests they name.
+   * agent's; else the next lane in turn. With two lanes, a request's lane is its turn's stripe's
+   * parity, so groups of different lanes never ask for each other's turns of the requests they
+   * name.
    */
   private int lane(RoutingRepository.Locks locks) {
     if (!locks.conversations().isEmpty()) {

@@ -7,10 +7,11 @@ public enum Dialect {
 
   /**
    * Groups of routing commands a server runs at once (see docs/routing.md, "Group commit"). Two on
-   * PostgreSQL, which then works on two groups on two of its processes: the claim benchmark's quick
-   * runs claimed 3,311–3,770 against 2,355–3,102 a second with one (bench/REPORT.md, session 10).
-   * One on the embedded store, which runs inside the server: with two, the same runs claimed
-   * 2,162–2,317 against 3,121–3,349 a second, the server spending twice the CPU per claim.
+   * PostgreSQL, which then works on two groups on two of its processes: three quick runs of the
+   * claim benchmark claimed 3,028–3,313 a second against 2,166–2,568 with one, run alternately
+   * (bench/REPORT.md, session 10). One on the embedded store, which runs inside the server: with
+   * two, three such runs claimed 2,162–2,317 a second against 3,121–3,349 with one, the server
+   * spending about twice the CPU per claim.
    */
   private final int routingCommitters;
 
