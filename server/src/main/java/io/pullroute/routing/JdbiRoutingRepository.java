@@ -106,8 +106,13 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                   new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
               failures.add(null);
             } catch (RuntimeException refused) {
-              if (tx.broken() || refused instanceof Turns.Contended) {
-                throw refused; // the group fails as a whole
+              // A store error may have aborted the transaction (PostgreSQL does, for a deadlock
+              // found while the command waited for a row without a savepoint of its own), and a
+              // later turn held elsewhere must not be waited for: the group fails as a whole.
+              if (tx.broken()
+                  || refused instanceof Turns.Contended
+                  || refused instanceof org.jdbi.v3.core.JdbiException) {
+                throw refused;
               }
               tx.undoCommand();
               failures.add(refused);

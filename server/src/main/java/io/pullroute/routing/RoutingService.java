@@ -585,6 +585,7 @@ public final class RoutingService {
             correlationId,
             Locks.conversation(id),
             tx -> {
+              leaving.clear(); // of a run before, if its group failed as a whole
               Conversation locked = lock(tx, orgId, id);
               Conversation closed = locked.close(tx.now(), by);
               String holder = tx.pulledBy(id);

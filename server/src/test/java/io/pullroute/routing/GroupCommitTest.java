@@ -540,6 +540,60 @@ class GroupCommitTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(value = StoreKind.class, names = "POSTGRES")
+  void groups_deadlocked_in_the_store_run_again_exclusively(StoreKind store) throws Exception {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "group-deadlock");
+      // Two agents of different lanes.
+      String x = org.id("a1");
+      String y = org.id("a2");
+      if (Math.floorMod(x.hashCode(), 2) == Math.floorMod(y.hashCode(), 2)) {
+        y = org.id("a3");
+      }
+      assertThat(Math.floorMod(x.hashCode(), 2)).isNotEqualTo(Math.floorMod(y.hashCode(), 2));
+      String orgId = org.orgId;
+      String agentX = x;
+      String agentY = y;
+      RoutingRepository repository = repository(server);
+      repository.inGroupTransaction(
+          List.of(
+              new Grouped(
+                  orgId,
+                  "states",
+                  new Locks(Set.of(), Set.of(agentX, agentY)),
+                  tx -> {
+                    tx.lockAgentState(orgId, agentX); // made when missing
+                    tx.lockAgentState(orgId, agentY);
+                    return List.of();
+                  })));
+      List<RuntimeException> groupFailures = Collections.synchronizedList(new ArrayList<>());
+      GroupCommit commit = new GroupCommit(failuresOf(repository, groupFailures), 2);
+
+      CountDownLatch running = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        // Each locks one agent's state ahead and the other's later, which no turn covers: the
+        // two wait for each other in PostgreSQL, which breaks the cycle by failing one statement.
+        Future<String> first =
+            callers.submit(
+                () -> stateCommand(commit, orgId, "first", agentY, agentX, running, release));
+        running.await();
+        Future<String> second =
+            callers.submit(() -> stateCommand(commit, orgId, "second", agentX, agentY, null, null));
+        try {
+          await().atMost(Duration.ofSeconds(10)).until(() -> waitingForALock(server) > 0);
+        } finally {
+          release.countDown();
+        }
+        assertThat(first.get()).isEqualTo("first");
+        assertThat(second.get()).isEqualTo("second");
+      }
+      // One group failed as a whole with the store's deadlock; its command ran again alone.
+      assertThat(groupFailures).singleElement().isInstanceOf(org.jdbi.v3.core.JdbiException.class);
+    }
+  }
+
   /**
    * A command named {@code name} that locks {@code locks} ahead; once running it counts down {@code
    * running} and waits for {@code release} (either may be null), then locks {@code later} (if not
@@ -571,6 +625,53 @@ class GroupCommitTest {
               return RoutingService.Outcome.of(name, List.of(draft(orgId, name)));
             })
         .result();
+  }
+
+  /**
+   * A command that locks the state of agent {@code ahead} with its group, counts down {@code
+   * running} and waits for {@code release} (either may be null), then locks agent {@code later}'s.
+   */
+  private static String stateCommand(
+      GroupCommit commit,
+      String orgId,
+      String name,
+      String ahead,
+      String later,
+      CountDownLatch running,
+      CountDownLatch release) {
+    return commit
+        .run(
+            orgId,
+            name,
+            Locks.agent(ahead),
+            tx -> {
+              tx.lockAgentState(orgId, ahead);
+              if (running != null) {
+                running.countDown();
+              }
+              if (release != null) {
+                awaitQuietly(release);
+              }
+              tx.lockAgentState(orgId, later);
+              return RoutingService.Outcome.of(name, List.of(draft(orgId, name)));
+            })
+        .result();
+  }
+
+  /** PostgreSQL connections of the test server's database waiting for a lock. */
+  private static int waitingForALock(TestServer server) {
+    return server
+        .server()
+        .database()
+        .jdbi()
+        .withHandle(
+            handle ->
+                handle
+                    .createQuery(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                            + " AND datname = current_database()")
+                    .mapTo(Integer.class)
+                    .one());
   }
 
   /** {@code real}, recording what each of its group transactions failed with as a whole. */
