@@ -66,11 +66,10 @@ public final class Turns {
     Turns turns = of(handle);
     int stripe = stripe(key);
     Set<Integer> mine = turns.held.get(handle);
-    if (mine == null) {
-      turns.takeRow(handle, stripe, true);
-    } else if (!mine.contains(stripe)) {
-      turns.takeRow(handle, stripe, false);
+    if (mine != null && mine.contains(stripe)) {
+      return;
     }
+    turns.takeRow(handle, stripe, mine == null);
   }
 
   /**
@@ -80,10 +79,10 @@ public final class Turns {
    */
   public static void rows(Handle handle, Collection<String> keys) {
     Turns turns = of(handle);
-    if (turns.held.putIfAbsent(handle, new HashSet<>()) != null) {
+    if (turns.held.containsKey(handle)) {
       throw new IllegalStateException("row turns taken together must be a transaction's first");
     }
-    turns.forgetWithTransaction(handle);
+    turns.heldBy(handle);
     for (int stripe : new TreeSet<>(keys.stream().map(Turns::stripe).toList())) {
       turns.takeRow(handle, stripe, true);
     }
@@ -104,6 +103,7 @@ public final class Turns {
     }
   }
 
+  /** Takes the turn of {@code stripe} for {@code handle}'s transaction, waiting for it or not. */
   private void takeRow(Handle handle, int stripe, boolean wait) {
     ReentrantLock turn = rows[stripe];
     if (wait) {
@@ -113,21 +113,21 @@ public final class Turns {
     } else {
       throw new Contended("the turn of row stripe " + stripe + " is another transaction's");
     }
-    if (held.putIfAbsent(handle, new HashSet<>(Set.of(stripe))) == null) {
-      forgetWithTransaction(handle);
-    } else {
-      held.get(handle).add(stripe);
-    }
+    heldBy(handle).add(stripe);
   }
 
-  /** What {@code handle} holds is forgotten when its transaction ends, with its turns. */
-  private void forgetWithTransaction(Handle handle) {
-    Runnable forget = () -> held.remove(handle);
-    if (handle.isInTransaction()) {
-      handle.afterCommit(forget);
-      handle.afterRollback(forget);
+  /**
+   * The stripes {@code handle}'s transaction holds; made when first asked for and forgotten when
+   * the transaction ends. Only the transaction's own thread touches its set.
+   */
+  private Set<Integer> heldBy(Handle handle) {
+    Set<Integer> mine = held.get(handle);
+    if (mine == null) {
+      mine = new HashSet<>();
+      held.put(handle, mine);
+      atTransactionEnd(handle, () -> held.remove(handle));
     }
-    handle.addCleanable(forget::run);
+    return mine;
   }
 
   /** The turn of the event log's sequence row, for the rest of the transaction. */
@@ -158,19 +158,27 @@ public final class Turns {
     giveBackWithTransaction(handle, turn);
   }
 
-  /** {@code turn}, held, is given back when the transaction ends, or when the handle closes. */
+  /** {@code turn}, held, is given back when the transaction ends (once). */
   private static void giveBackWithTransaction(Handle handle, ReentrantLock turn) {
     AtomicBoolean held = new AtomicBoolean(true);
-    Runnable giveBack =
+    atTransactionEnd(
+        handle,
         () -> {
           if (held.compareAndSet(true, false)) {
             turn.unlock();
           }
-        };
+        });
+  }
+
+  /**
+   * Runs {@code end} when {@code handle}'s transaction commits or rolls back, or at the latest when
+   * the handle closes; {@code end} may run more than once.
+   */
+  private static void atTransactionEnd(Handle handle, Runnable end) {
     if (handle.isInTransaction()) {
-      handle.afterCommit(giveBack);
-      handle.afterRollback(giveBack);
+      handle.afterCommit(end);
+      handle.afterRollback(end);
     }
-    handle.addCleanable(giveBack::run);
+    handle.addCleanable(end::run);
   }
 }
