@@ -119,7 +119,10 @@ final class FastPath extends Handler.Wrapper {
     }
     byte[] bytes;
     try {
-      bytes = Json.MAPPER.writeValueAsBytes(body);
+      bytes =
+          body instanceof FastRoute.Written written
+              ? written.json()
+              : Json.MAPPER.writeValueAsBytes(body);
     } catch (JsonProcessingException e) {
       // An answer that cannot be written is the server's failure, answered like any other.
       ErrorMapper.Answer mapped = ErrorMapper.describe(e);

@@ -22,15 +22,18 @@ public record FastRoute(
     String method, String path, Handler handler, Pattern pattern, List<String> names) {
 
   /**
-   * What a fast route does: answers a body to send as JSON with status 200 (or an {@link Answer}
-   * with a status of its own), or fails. The answer is written on the thread that completes the
-   * future, so complete it on one that may do that work (streaming completes its polls on virtual
-   * threads of its own, never on the event hub's).
+   * What a fast route does: answers a body to send as JSON with status 200 (or one already {@link
+   * Written}, or an {@link Answer} with a status of its own), or fails. The answer is written on
+   * the thread that completes the future, so complete it on one that may do that work (streaming
+   * completes its polls on virtual threads of its own, never on the event hub's).
    */
   @FunctionalInterface
   public interface Handler {
     CompletableFuture<?> handle(Call call);
   }
+
+  /** A body already written as JSON, sent as these bytes (status 200). */
+  public record Written(byte[] json) {}
 
   /** An answer with another status than 200, and headers of its own. */
   public record Answer(int status, Object body, Map<String, String> headers) {}

@@ -5,7 +5,6 @@ import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.PullrouteException.InvalidInput;
-import io.pullroute.events.Event;
 import io.pullroute.http.FastRoute;
 import io.pullroute.http.Json;
 import io.pullroute.http.JsonBody;
@@ -28,6 +27,7 @@ public final class StreamingRoutes {
   private static final int MAX_EVENTS = 200;
 
   private final StreamingService streaming;
+  private final EncodedEvents encoded = new EncodedEvents();
 
   public StreamingRoutes(StreamingService streaming) {
     this.streaming = streaming;
@@ -183,11 +183,11 @@ public final class StreamingRoutes {
 
   // ---- events
 
-  private CompletableFuture<Map<String, Object>> events(FastRoute.Call call, int version) {
+  private CompletableFuture<FastRoute.Written> events(FastRoute.Call call, int version) {
     int max = maxEvents(call.queryParam("maxEvents"));
     return streaming
         .poll(call.principal(), version, call.header(SESSION_HEADER), max)
-        .thenApply(events -> collection(events, version));
+        .thenApply(events -> encoded.collection(events, version));
   }
 
   static int maxEvents(String value) {
@@ -203,31 +203,6 @@ public final class StreamingRoutes {
       // answered below
     }
     throw new InvalidInput("maxEvents", "maxEvents must be a whole number from 1 to " + MAX_EVENTS);
-  }
-
-  static Map<String, Object> collection(List<Event> events, int version) {
-    List<Map<String, Object>> items = new ArrayList<>(events.size());
-    for (Event event : events) {
-      Map<String, Object> item = new LinkedHashMap<>();
-      item.put("kind", "via#" + event.category() + "Event");
-      if (version == 2) {
-        item.put("id", event.id());
-        item.put("type", event.type());
-      } else {
-        item.put("eventId", event.id());
-        item.put("correlationId", event.correlationId() == null ? "" : event.correlationId());
-        item.put("eventType", event.type());
-      }
-      item.put("publishedTime", event.createdAt());
-      item.put("schemaVersion", "1");
-      item.put("payload", event.payload());
-      items.add(item);
-    }
-    Map<String, Object> collection = new LinkedHashMap<>();
-    collection.put("kind", "via#streamingEventCollection");
-    collection.put("totalItems", items.size());
-    collection.put("events", items);
-    return collection;
   }
 
   // ---- acknowledgement
