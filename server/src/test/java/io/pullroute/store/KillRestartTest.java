@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -23,6 +22,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §5.4: a server process killed with SIGKILL and started again on the same embedded store
@@ -35,9 +36,12 @@ class KillRestartTest {
 
   private final List<Process> processes = new ArrayList<>();
 
+  /** Ends the servers still running, and waits for them, so that their data directory can go. */
   @AfterEach
-  void killLeftovers() {
-    processes.forEach(Process::destroyForcibly);
+  void killLeftovers() throws InterruptedException {
+    for (Process process : processes) {
+      kill(process);
+    }
   }
 
   /** Starts {@code pullroute serve} in a new JVM; returns its base URL once it says it is ready. */
@@ -105,9 +109,8 @@ class KillRestartTest {
   }
 
   @Test
-  void a_killed_server_restarts_with_its_state_sessions_and_unacknowledged_events()
-      throws Exception {
-    Path data = Files.createTempDirectory("pullroute-kill-");
+  void a_killed_server_restarts_with_its_state_sessions_and_unacknowledged_events(
+      @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path data) throws Exception {
     ApiClient before = new ApiClient(start(data));
     String operator = before.clientToken("operator", "kill-test-secret");
     Response created = before.post("/api/v1/organizations", operator, Map.of("orgId", "killed"));
