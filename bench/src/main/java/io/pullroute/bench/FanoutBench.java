@@ -29,9 +29,12 @@ final class FanoutBench {
   /**
    * After the first {@link #WARM_UP_SECONDS}, the warm-up goes on 10 s at a time while the server's
    * JIT compilers used a tenth or more of its CPU, up to this many seconds in all. In session 6's
-   * quick runs they still used ~22 % of pullroute's server through the measured step.
+   * quick runs they still used ~22 % of pullroute's server through the measured step. With 60 s,
+   * session 11's slower machine measured pullroute while its compilers still used ~30 % of its CPU
+   * (its C2 compiler thread was busy from the 20th to the 90th second), its three rounds' p99
+   * falling from 675 to 342 ms; CometD's settled within 40 s.
    */
-  static final int MAX_WARM_UP_SECONDS = 60;
+  static final int MAX_WARM_UP_SECONDS = 150;
 
   /** One untimed step of the given length at {@link #WARM_UP_RATE}. */
   @FunctionalInterface
