@@ -51,8 +51,8 @@ public final class StreamingService implements AutoCloseable {
    * acknowledgement may receive again the events of up to this long. Every half second until
    * session 11 of bench/REPORT.md: with 1,000 sessions polling, those writes were 6 % of the
    * server's CPU in the fan-out benchmark, and the commits of new events waited behind them; every
-   * 5 s, pullroute's p99 at 10k deliveries/s was below CometD's in 2 of 3 side-by-side runs on a
-   * machine where it had been above in 3 of 3.
+   * 5 s, pullroute's p99 at 10k deliveries/s was below CometD's in 2 of 4 runs on a machine where
+   * it had been above in 3 of 3.
    */
   static final Duration CURSOR_WRITES = Duration.ofSeconds(5);
 
