@@ -3,7 +3,9 @@ package io.pullroute.routing;
 import io.pullroute.events.EventDraft;
 import io.pullroute.routing.RoutingRepository.Grouped;
 import io.pullroute.store.CommitGroups;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -37,8 +39,7 @@ final class GroupCommit {
   private final CommitGroups<Pending<?>> groups;
 
   /** Spreads commands that name no row over the lanes. */
-  private final java.util.concurrent.atomic.AtomicInteger unlocked =
-      new java.util.concurrent.atomic.AtomicInteger();
+  private final AtomicInteger unlocked = new AtomicInteger();
 
   /**
    * With {@code committers} groups at once, each on a committer thread and a connection of its own
@@ -70,10 +71,10 @@ final class GroupCommit {
    */
   private int lane(RoutingRepository.Locks locks) {
     if (!locks.conversations().isEmpty()) {
-      return java.util.Collections.min(locks.conversations()).hashCode();
+      return Collections.min(locks.conversations()).hashCode();
     }
     if (!locks.agents().isEmpty()) {
-      return java.util.Collections.min(locks.agents()).hashCode();
+      return Collections.min(locks.agents()).hashCode();
     }
     return unlocked.getAndIncrement();
   }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import io.pullroute.events.Event;
 import io.pullroute.http.FastRoute;
 import io.pullroute.http.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
@@ -52,23 +51,30 @@ final class EncodedEvents {
   /** The answer of a version {@code version} poll that hands out {@code events}. */
   FastRoute.Written collection(List<Event> events, int version) {
     byte[][] items = new byte[events.size()][];
-    int length = HEAD.length + EVENTS.length + TAIL.length + 11 + events.size();
+    byte[] total = Integer.toString(items.length).getBytes(StandardCharsets.US_ASCII);
+    int length = HEAD.length + total.length + EVENTS.length + Math.max(0, items.length - 1);
     for (int i = 0; i < items.length; i++) {
       items[i] = item(events.get(i), version);
       length += items[i].length;
     }
-    ByteArrayOutputStream answer = new ByteArrayOutputStream(length);
-    answer.writeBytes(HEAD);
-    answer.writeBytes(Integer.toString(items.length).getBytes(StandardCharsets.US_ASCII));
-    answer.writeBytes(EVENTS);
+    byte[] answer = new byte[length + TAIL.length];
+    int at = put(answer, 0, HEAD);
+    at = put(answer, at, total);
+    at = put(answer, at, EVENTS);
     for (int i = 0; i < items.length; i++) {
       if (i > 0) {
-        answer.write(',');
+        answer[at++] = ',';
       }
-      answer.writeBytes(items[i]);
+      at = put(answer, at, items[i]);
     }
-    answer.writeBytes(TAIL);
-    return new FastRoute.Written(answer.toByteArray());
+    put(answer, at, TAIL);
+    return new FastRoute.Written(answer);
+  }
+
+  /** Copies {@code bytes} into {@code answer} at {@code at}; returns where they end. */
+  private static int put(byte[] answer, int at, byte[] bytes) {
+    System.arraycopy(bytes, 0, answer, at, bytes.length);
+    return at + bytes.length;
   }
 
   /** The item of {@code event} in the answer of a version {@code version} poll, as JSON. */
