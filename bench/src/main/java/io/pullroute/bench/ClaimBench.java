@@ -25,7 +25,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code claim}: agents pulling requests off a list (exclusive PullInteraction), against a raw JDBC
  * conditional-UPDATE loop on the same kind of store, with the same agents and the same access
  * pattern: every agent walks the requests in its own random order and tries to claim each one it
- * has not seen taken.
+ * has not seen taken. A third side runs that conditional UPDATE behind a bare HTTP handler ({@link
+ * SqlOverHttp}), driven by pullroute's load generator: the most any server answering pulls over
+ * HTTP could claim on this machine with this load generator.
  */
 final class ClaimBench {
   /**
@@ -38,16 +40,29 @@ final class ClaimBench {
   private static final int WARM_UP = 12000;
 
   /**
-   * pullroute's warm-up goes in rounds of this many requests: at least {@link #MIN_WARM_ROUNDS},
+   * The servers' warm-up goes in rounds of this many requests: at least {@link #MIN_WARM_ROUNDS},
    * then more until the server's JIT compilers used less than a tenth of its CPU in the last one,
-   * at most {@link #MAX_WARM_ROUNDS}. After 12,000 claims they still used 30–60 % of it on
-   * PostgreSQL, and ~100 methods a second were still being compiled; they settled after 15,000 to
-   * 30,000. The measured round prints the compilers' share, settled or not.
+   * for at most {@link #MAX_WARM_UP} (and {@link #MAX_WARM_ROUNDS} rounds). After 12,000 claims
+   * they still used 30–60 % of it on PostgreSQL, and ~100 methods a second were still being
+   * compiled; they settled after 15,000 to 30,000. The measured round prints the compilers' share,
+   * settled or not.
    */
   private static final int WARM_ROUND = 3000;
 
   private static final int MIN_WARM_ROUNDS = WARM_UP / WARM_ROUND;
-  private static final int MAX_WARM_ROUNDS = 10;
+
+  /**
+   * The longest warm-up of a server. Until session 12 it stopped after 10 rounds: on a 2-core
+   * machine the JVM has one C2 compiler thread, and pullroute's server gives it about a minute of
+   * work (a compilation log: ~2,900 C2 compilations, 50 s of it, the last of them the pull's own
+   * methods), so after 10 rounds (20–30 s) its compilers still used 25–40 % of its CPU in the
+   * measured round, and so did those of the raw SQL over HTTP server, whose rounds last a second.
+   * The fan-out's warm-up has the same cap.
+   */
+  private static final Duration MAX_WARM_UP = Duration.ofSeconds(150);
+
+  /** The most rounds of a warm-up: rows enough for them are made ready for raw SQL over HTTP. */
+  private static final int MAX_WARM_ROUNDS = 60;
 
   private ClaimBench() {}
 
@@ -62,10 +77,23 @@ final class ClaimBench {
     }
     double firstClaims = 0;
     double firstRaw = 0;
+    double firstOverHttp = 0;
+    double pgClaims = 0;
+    double pgRaw = 0;
     long doubles = 0;
     for (String store : stores) {
       for (int agents : agentCounts) {
         double raw = rawSql(store, pgUrl, agents, requests);
+        Result overHttp = sqlOverHttp(store, pgUrl, agents, requests);
+        Report.progress(
+            "%s, %d agents: raw SQL over HTTP %.0f claims/s; CPU per claim: its server %.0f us,"
+                + " load generator %.0f us, PostgreSQL %.0f us",
+            store,
+            agents,
+            overHttp.perSecond,
+            overHttp.serverCpuMicros,
+            overHttp.clientCpuMicros,
+            overHttp.storeCpuMicros);
         Result pulled = pullroute(store.equals("postgres") ? pgUrl : null, agents, requests);
         Report.progress(
             "%s, %d agents: pullroute %.0f claims/s, raw SQL %.0f claims/s, %d double claims;"
@@ -80,29 +108,32 @@ final class ClaimBench {
             pulled.serverJitMicros,
             pulled.clientCpuMicros,
             pulled.storeCpuMicros);
-        series.put(
-            store + "-" + agents,
-            Map.of(
-                "server_jit_us_per_claim",
-                pulled.serverJitMicros,
-                "warm_up_requests",
-                pulled.warmUpRequests,
-                "claims_per_s",
-                pulled.perSecond,
-                "raw_sql_per_s",
-                raw,
-                "double_claims",
-                pulled.doubleClaims,
-                "server_cpu_us_per_claim",
-                pulled.serverCpuMicros,
-                "client_cpu_us_per_claim",
-                pulled.clientCpuMicros,
-                "postgres_cpu_us_per_claim",
-                pulled.storeCpuMicros));
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("claims_per_s", pulled.perSecond);
+        figures.put("raw_sql_per_s", raw);
+        figures.put("sql_over_http_per_s", overHttp.perSecond);
+        figures.put("ratio", pulled.perSecond / raw);
+        figures.put("ratio_to_sql_over_http", pulled.perSecond / overHttp.perSecond);
+        figures.put("double_claims", pulled.doubleClaims);
+        figures.put("warm_up_requests", pulled.warmUpRequests);
+        figures.put("server_cpu_us_per_claim", pulled.serverCpuMicros);
+        figures.put("server_jit_us_per_claim", pulled.serverJitMicros);
+        figures.put("client_cpu_us_per_claim", pulled.clientCpuMicros);
+        figures.put("postgres_cpu_us_per_claim", pulled.storeCpuMicros);
+        figures.put("sql_over_http_server_cpu_us_per_claim", overHttp.serverCpuMicros);
+        figures.put("sql_over_http_client_cpu_us_per_claim", overHttp.clientCpuMicros);
+        figures.put("sql_over_http_postgres_cpu_us_per_claim", overHttp.storeCpuMicros);
+        figures.put("sql_over_http_warm_up_requests", overHttp.warmUpRequests);
+        series.put(store + "-" + agents, figures);
         doubles += pulled.doubleClaims;
         if (firstClaims == 0) {
           firstClaims = pulled.perSecond;
           firstRaw = raw;
+          firstOverHttp = overHttp.perSecond;
+        }
+        if (store.equals("postgres") && pgClaims == 0) {
+          pgClaims = pulled.perSecond;
+          pgRaw = raw;
         }
       }
     }
@@ -111,7 +142,15 @@ final class ClaimBench {
         .put("raw_sql_per_s", firstRaw)
         .put("double_claims", doubles)
         .put("ratio", firstClaims / firstRaw)
-        .detail("series", series);
+        .put("sql_over_http_per_s", firstOverHttp)
+        .put("sql_over_http_ratio", firstOverHttp / firstRaw);
+    if (pgClaims > 0) {
+      report
+          .put("pg_claims_per_s", pgClaims)
+          .put("pg_raw_sql_per_s", pgRaw)
+          .put("pg_ratio", pgClaims / pgRaw);
+    }
+    report.detail("series", series);
     report.finish(quick);
   }
 
@@ -220,20 +259,11 @@ final class ClaimBench {
               "access_token");
       String path = "/api/v2/me/workbins/" + list + "?agentGroup=Claimers";
       // Untimed rounds first, so both sides are measured warmed up (JIT, pools, caches).
-      int warmUp = 0;
-      for (int round = 1; round <= MAX_WARM_ROUNDS; round++) {
-        List<String> warming = create(server, channel, WARM_ROUND);
-        Jvm.CpuMark before = server.jvm.cpuMark();
-        walk(http, path, agentTokens, warming);
-        warmUp += WARM_ROUND;
-        double jitShare = server.jvm.compilerShareSince(before);
-        Report.progress(
-            "pullroute: warm-up round %d (%d requests): JIT compilers %.0f %% of the server's CPU",
-            round, WARM_ROUND, 100 * jitShare);
-        if (round >= MIN_WARM_ROUNDS && jitShare < 0.1) {
-          break;
-        }
-      }
+      int warmUp =
+          warmUp(
+              "pullroute",
+              server.jvm,
+              round -> walk(http, path, agentTokens, create(server, channel, WARM_ROUND)));
       List<String> conversations = create(server, channel, requests);
       Report.progress("pullroute: %d agents, %d requests waiting", agents, requests);
       Duration serverCpu = server.jvm.cpuTime();
@@ -266,6 +296,34 @@ final class ClaimBench {
           pgUrl == null ? 0 : storeMicros,
           warmUp);
     }
+  }
+
+  /** One untimed round of {@link #WARM_ROUND} requests, the {@code round}th (from 0). */
+  private interface WarmRound {
+    void walk(int round) throws Exception;
+  }
+
+  /**
+   * Untimed rounds on {@code server}: at least {@link #MIN_WARM_ROUNDS}, then more until its JIT
+   * compilers used less than a tenth of its CPU in the last one, for at most {@link #MAX_WARM_UP};
+   * answers how many requests they claimed.
+   */
+  private static int warmUp(String who, Jvm server, WarmRound round) throws Exception {
+    int warmed = 0;
+    long deadline = System.nanoTime() + MAX_WARM_UP.toNanos();
+    for (int done = 0; done < MAX_WARM_ROUNDS && System.nanoTime() < deadline; done++) {
+      Jvm.CpuMark before = server.cpuMark();
+      round.walk(done);
+      warmed += WARM_ROUND;
+      double jitShare = server.compilerShareSince(before);
+      Report.progress(
+          "%s: warm-up round %d (%d requests): JIT compilers %.0f %% of the server's CPU",
+          who, done + 1, WARM_ROUND, 100 * jitShare);
+      if (done + 1 >= MIN_WARM_ROUNDS && jitShare < 0.1) {
+        break;
+      }
+    }
+    return warmed;
   }
 
   /** {@code count} calls, 16 at a time; answers the {@code field} of each answer, in order. */
@@ -367,15 +425,7 @@ final class ClaimBench {
     java.nio.file.Path h2Dir =
         store.equals("postgres") ? null : Files.createTempDirectory("pullroute-bench-raw-");
     try {
-      return rawSqlOn(
-          h2Dir == null
-              ? pgUrl
-              : "jdbc:h2:file:"
-                  + h2Dir.resolve("raw")
-                  + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=10000;WRITE_DELAY=0",
-          store,
-          agents,
-          requests);
+      return rawSqlOn(h2Dir == null ? pgUrl : rawH2Url(h2Dir), store, agents, requests);
     } finally {
       if (h2Dir != null) {
         ServerUnderTest.deleteTree(h2Dir); // every connection is closed: H2 has closed the file
@@ -383,24 +433,85 @@ final class ClaimBench {
     }
   }
 
+  /** The raw loop's embedded store in {@code dir}: a file, each commit written at once. */
+  private static String rawH2Url(java.nio.file.Path dir) {
+    return "jdbc:h2:file:"
+        + dir.resolve("raw")
+        + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;LOCK_TIMEOUT=10000;WRITE_DELAY=0";
+  }
+
+  /**
+   * The same walk, by the same load generator as pullroute's, against the raw loop's conditional
+   * UPDATE behind a bare HTTP handler ({@link SqlOverHttp}, a JVM of its own): claims/s, and the
+   * CPU time per claim of that server, the load generator and PostgreSQL.
+   */
+  static Result sqlOverHttp(String store, String pgUrl, int agents, int requests) throws Exception {
+    java.nio.file.Path h2Dir =
+        store.equals("postgres") ? null : Files.createTempDirectory("pullroute-bench-http-");
+    String url = h2Dir == null ? pgUrl : rawH2Url(h2Dir);
+    String table = "bench_claim_" + Long.toHexString(System.nanoTime());
+    try (Jvm server =
+            Jvm.start(
+                "2g",
+                SqlOverHttp.class.getName(),
+                List.of(
+                    url,
+                    table,
+                    Integer.toString(MAX_WARM_ROUNDS * WARM_ROUND + requests),
+                    Integer.toString(Math.min(agents, RAW_CONNECTIONS))),
+                java.util.regex.Pattern.compile("^sql over http ready on (http://\\S+)$"));
+        Http http = new Http(server.url(), agents + 16, JettyHello.CLIENT_IDLE)) {
+      List<String> tokens = new ArrayList<>();
+      for (int a = 0; a < agents; a++) {
+        tokens.add("agent-" + a);
+      }
+      int warmed =
+          warmUp(
+              "raw SQL over HTTP",
+              server,
+              round -> walk(http, "/claim", tokens, ids(round * WARM_ROUND, WARM_ROUND)));
+      Duration serverCpu = server.cpuTime();
+      Duration clientCpu = Jvm.ownCpuTime();
+      Duration storeCpu = postgresCpu();
+      long started = System.nanoTime();
+      Walked walked = walk(http, "/claim", tokens, ids(warmed, requests));
+      double elapsed = (System.nanoTime() - started) / 1e9;
+      Report.progress(
+          "raw SQL over HTTP: %d pulls lost the race (409) for %d claims", walked.lost(), requests);
+      return new Result(
+          requests / elapsed,
+          Math.max(0, walked.won() - requests),
+          server.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests,
+          0,
+          Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests,
+          h2Dir == null ? postgresCpu().minus(storeCpu).toNanos() / 1e3 / requests : 0,
+          warmed);
+    } finally {
+      if (h2Dir != null) {
+        ServerUnderTest.deleteTree(h2Dir); // its JVM has ended: H2 has closed the file
+      } else {
+        try (Connection connection = DriverManager.getConnection(pgUrl);
+            Statement statement = connection.createStatement()) {
+          statement.execute("DROP TABLE IF EXISTS " + table);
+        }
+      }
+    }
+  }
+
+  /** Ids {@code first} … {@code first + count - 1}, as the walk names requests. */
+  private static List<String> ids(int first, int count) {
+    List<String> ids = new ArrayList<>(count);
+    for (int i = first; i < first + count; i++) {
+      ids.add(Integer.toString(i));
+    }
+    return ids;
+  }
+
   private static double rawSqlOn(String url, String store, int agents, int requests)
       throws Exception {
     String table = "bench_claim_" + Long.toHexString(System.nanoTime());
     try (Connection setup = DriverManager.getConnection(url)) {
-      try (Statement statement = setup.createStatement()) {
-        statement.execute(
-            "CREATE TABLE "
-                + table
-                + " (id INTEGER PRIMARY KEY, owner INTEGER, claimed_at BIGINT)");
-      }
-      try (PreparedStatement insert =
-          setup.prepareStatement("INSERT INTO " + table + " (id) VALUES (?)")) {
-        for (int i = 0; i < WARM_UP + requests; i++) {
-          insert.setInt(1, i);
-          insert.addBatch();
-        }
-        insert.executeBatch();
-      }
+      createClaimTable(setup, table, WARM_UP + requests);
       rawWalk(url, table, agents, 0, WARM_UP);
       Duration clientCpu = Jvm.ownCpuTime();
       long started = System.nanoTime();
@@ -415,6 +526,27 @@ final class ClaimBench {
       }
       return requests / elapsed;
     }
+  }
+
+  /** The raw loop's table: {@code rows} rows, ids {@code 0 … rows - 1}, none claimed. */
+  static void createClaimTable(Connection connection, String table, int rows) throws Exception {
+    try (Statement statement = connection.createStatement()) {
+      statement.execute(
+          "CREATE TABLE " + table + " (id INTEGER PRIMARY KEY, owner INTEGER, claimed_at BIGINT)");
+    }
+    try (PreparedStatement insert =
+        connection.prepareStatement("INSERT INTO " + table + " (id) VALUES (?)")) {
+      for (int i = 0; i < rows; i++) {
+        insert.setInt(1, i);
+        insert.addBatch();
+      }
+      insert.executeBatch();
+    }
+  }
+
+  /** The claim: parameters owner, time, id; one row changed when it won, none when it lost. */
+  static String claimSql(String table) {
+    return "UPDATE " + table + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL";
   }
 
   /** One connection of the raw loop with its prepared claim. */
@@ -437,13 +569,7 @@ final class ClaimBench {
         new java.util.concurrent.LinkedBlockingQueue<>();
     for (int i = 0; i < Math.min(agents, RAW_CONNECTIONS); i++) {
       Connection connection = DriverManager.getConnection(url);
-      pool.add(
-          new Claimer(
-              connection,
-              connection.prepareStatement(
-                  "UPDATE "
-                      + table
-                      + " SET owner = ?, claimed_at = ? WHERE id = ? AND owner IS NULL")));
+      pool.add(new Claimer(connection, connection.prepareStatement(claimSql(table))));
     }
     // The store's CPU is read while the connections' server processes still run.
     Duration storeCpu = postgresCpu();
