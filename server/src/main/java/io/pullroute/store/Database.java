@@ -90,14 +90,20 @@ public final class Database implements AutoCloseable {
    * burst of agents racing for one request queues instead of failing. {@code WRITE_DELAY=0} writes
    * every commit to the file at once (H2 defaults to 500 ms), so a killed process loses no
    * committed transaction. {@code QUERY_CACHE_SIZE=256} keeps every statement the server runs
-   * parsed per connection (H2 keeps 8, and a pull alone runs more than that).
+   * parsed per connection (H2 keeps 8, and a pull alone runs more than that). {@code
+   * PAGE_SIZE=4096} splits the store's B-tree pages at 4 KB instead of 16 KB: a commit writes every
+   * page it changed whole, and a group of pulls changes a page in each of the request table's
+   * indexes per pull; in 7 of 7 side-by-side claim runs pullroute claimed more with it (medians
+   * ~1,670 against ~1,435 a second, its server's CPU per claim 11 % lower; bench/REPORT.md, session
+   * 12).
    */
   public static String embeddedUrl(Path dataDir) {
     Path file = dataDir.toAbsolutePath().resolve("pullroute");
     return "jdbc:h2:file:"
         + file
         + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH"
-        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;WRITE_DELAY=0;QUERY_CACHE_SIZE=256";
+        + ";DB_CLOSE_ON_EXIT=FALSE;LOCK_TIMEOUT=10000;WRITE_DELAY=0;QUERY_CACHE_SIZE=256"
+        + ";PAGE_SIZE=4096";
   }
 
   /** Whether this store's file is compacted as it runs (the embedded store's is). */
