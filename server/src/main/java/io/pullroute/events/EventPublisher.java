@@ -2,6 +2,7 @@ package io.pullroute.events;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.store.CommitGroups;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
@@ -15,9 +16,19 @@ import org.jdbi.v3.core.Jdbi;
  * appended to the log and delivered like any other. Thread-safe.
  */
 public final class EventPublisher {
+  /** Most publishes in one transaction. */
+  private static final int MAX_GROUP = 64;
+
   private final Jdbi jdbi;
   private final EventCatalog catalog;
   private final InstantSource clock;
+
+  /**
+   * Publishes that arrive while one commits share the next transaction: one turn on the event
+   * sequence, one insert and one commit for the group, instead of one each.
+   */
+  private final CommitGroups<Publish> publishes =
+      new CommitGroups<>("pullroute-publish-commit", MAX_GROUP, this::append);
 
   public EventPublisher(Jdbi jdbi, EventCatalog catalog, InstantSource clock) {
     this.jdbi = jdbi;
@@ -44,10 +55,36 @@ public final class EventPublisher {
     EventDraft draft =
         new EventDraft(
             type, resourceType, resourceId, audience(resourceType, resourceId), payload.toString());
+    Publish publish = new Publish(new JdbiEventLog.Appended(orgId, correlationId, List.of(draft)));
+    publishes.run(publish);
+    return publish.get();
+  }
+
+  /** Publishes waiting for their group (for tests). */
+  int waiting() {
+    return publishes.waiting();
+  }
+
+  /** On the committer thread: a group's events in one transaction, in the order they came. */
+  private void append(List<Publish> group) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    return jdbi.inTransaction(
-        handle ->
-            JdbiEventLog.append(handle, now, orgId, correlationId, List.of(draft)).getFirst());
+    List<Event> events =
+        jdbi.inTransaction(
+            handle ->
+                JdbiEventLog.append(
+                    handle, now, group.stream().map(publish -> publish.appended).toList()));
+    for (int i = 0; i < group.size(); i++) {
+      group.get(i).succeeded(events.get(i));
+    }
+  }
+
+  /** One publish (a command of one event), and what came of it. */
+  private static final class Publish extends CommitGroups.Result<Event> {
+    final JdbiEventLog.Appended appended;
+
+    Publish(JdbiEventLog.Appended appended) {
+      this.appended = appended;
+    }
   }
 
   /** Who hears about a resource without subscribing. */
