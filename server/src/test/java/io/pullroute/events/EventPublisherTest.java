@@ -1,11 +1,13 @@
 package io.pullroute.events;
 
+import static io.pullroute.testing.StatementCounts.sqlStartingWith;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.http.Json;
 import io.pullroute.testing.EventsSeen;
+import io.pullroute.testing.StatementCounts;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
@@ -18,9 +20,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -35,27 +34,12 @@ class EventPublisherTest {
       EventPublisher publisher = new EventPublisher(jdbi, EventCatalog.load(), server.clock());
       String orgId = server.http().createOrganization("publish-group").orgId();
       long mark = EventsSeen.mark(server.server());
-      AtomicInteger inserts = new AtomicInteger();
-      AtomicInteger sequenced = new AtomicInteger();
-      jdbi.getConfig(SqlStatements.class)
-          .setSqlLogger(
-              new SqlLogger() {
-                @Override
-                public void logBeforeExecution(StatementContext context) {
-                  if (context.getRawSql().startsWith("UPDATE event_sequence")) {
-                    sequenced.incrementAndGet();
-                  }
-                }
-
-                @Override
-                public void logAfterExecution(StatementContext context) {
-                  if (context.getRawSql().startsWith("INSERT INTO event ")) {
-                    inserts.incrementAndGet();
-                  }
-                }
-              });
       List<Future<Event>> published = new ArrayList<>();
-      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+      StatementCounts counts = StatementCounts.on(jdbi);
+      AtomicInteger sequenced = counts.started(sqlStartingWith("UPDATE event_sequence"));
+      AtomicInteger inserts = counts.finished(sqlStartingWith("INSERT INTO event "));
+      try (counts;
+          ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
           Handle blocker = jdbi.open()) {
         // The first publish waits for the sequence row, which another transaction holds; the
         // five that come meanwhile wait for their group.
@@ -75,8 +59,6 @@ class EventPublisherTest {
         for (Future<Event> event : published) {
           event.get();
         }
-      } finally {
-        jdbi.getConfig(SqlStatements.class).setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
       }
 
       // One insert for the first publish's transaction, one for the five after it.

@@ -11,6 +11,7 @@ import io.pullroute.events.EventDraft;
 import io.pullroute.routing.RoutingRepository.Grouped;
 import io.pullroute.routing.RoutingRepository.Locks;
 import io.pullroute.testing.EventsSeen;
+import io.pullroute.testing.StatementCounts;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.lang.reflect.InvocationTargetException;
@@ -27,9 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -276,19 +274,12 @@ class GroupCommitTest {
       }
       // Every statement this thread runs on the store, batches counted once.
       Thread test = Thread.currentThread();
-      AtomicInteger statements = new AtomicInteger();
-      jdbi.getConfig(SqlStatements.class)
-          .setSqlLogger(
-              new SqlLogger() {
-                @Override
-                public void logAfterExecution(StatementContext context) {
-                  if (Thread.currentThread() == test) {
-                    statements.incrementAndGet();
-                  }
-                }
-              });
-      List<RuntimeException> failures = repository.inGroupTransaction(pulls);
-      jdbi.getConfig(SqlStatements.class).setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
+      AtomicInteger statements;
+      List<RuntimeException> failures;
+      try (StatementCounts counts = StatementCounts.on(jdbi)) {
+        statements = counts.finished(context -> Thread.currentThread() == test);
+        failures = repository.inGroupTransaction(pulls);
+      }
 
       assertThat(failures).containsOnlyNulls();
       for (String id : requests) {

@@ -3,14 +3,12 @@ package io.pullroute.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pullroute.testing.StatementCounts;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -26,7 +24,7 @@ class HeldWritesTest {
         store,
         handle -> {
           handle.execute("INSERT INTO held_test (id, v) VALUES (1, 0), (2, 0), (3, 0)");
-          AtomicInteger executions = counting(handle);
+          AtomicInteger executions = StatementCounts.on(handle).finished(statement -> true);
           HeldWrites held = new HeldWrites();
           hold(held, APPEND_ONE, 1);
           hold(held, APPEND_TWO, 1);
@@ -100,20 +98,5 @@ class HeldWritesTest {
         .bind("id", id)
         .mapTo(Long.class)
         .one();
-  }
-
-  /** Counts the statements {@code handle} runs from now on, a batch once. */
-  private static AtomicInteger counting(Handle handle) {
-    AtomicInteger executions = new AtomicInteger();
-    handle
-        .getConfig(SqlStatements.class)
-        .setSqlLogger(
-            new SqlLogger() {
-              @Override
-              public void logAfterExecution(StatementContext context) {
-                executions.incrementAndGet();
-              }
-            });
-    return executions;
   }
 }

@@ -1,10 +1,12 @@
 package io.pullroute.streaming;
 
+import static io.pullroute.testing.StatementCounts.sqlStartingWith;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pullroute.events.Event;
+import io.pullroute.testing.StatementCounts;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
@@ -18,9 +20,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.statement.SqlLogger;
-import org.jdbi.v3.core.statement.SqlStatements;
-import org.jdbi.v3.core.statement.StatementContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -41,8 +40,10 @@ class PendingWritesTest {
       for (int i = 0; i < 6; i++) {
         sessions.add(session(repository, orgId, "pending-group-" + i));
       }
-      AtomicInteger inserts = countInserts(jdbi);
-      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+      StatementCounts counts = StatementCounts.on(jdbi);
+      AtomicInteger inserts = counts.finished(sqlStartingWith("INSERT INTO streaming_pending"));
+      try (counts;
+          ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
           Handle blocker = jdbi.open()) {
         // The first write waits for its session's row, which another transaction holds; the
         // five that come meanwhile wait for their group.
@@ -61,8 +62,6 @@ class PendingWritesTest {
         for (Future<?> write : writes) {
           write.get();
         }
-      } finally {
-        jdbi.getConfig(SqlStatements.class).setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
       }
 
       // One insert for the first write's transaction, one for the five after it.
@@ -87,8 +86,10 @@ class PendingWritesTest {
       String deleted = session(repository, orgId, "pending-alone-deleted");
       add(repository, orgId, acknowledging, 5);
       repository.delete(deleted);
-      AtomicInteger inserts = countInserts(jdbi);
-      try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+      StatementCounts counts = StatementCounts.on(jdbi);
+      AtomicInteger inserts = counts.finished(sqlStartingWith("INSERT INTO streaming_pending"));
+      try (counts;
+          ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
           Handle blocker = jdbi.open()) {
         blocker.begin();
         touch(blocker, first);
@@ -107,8 +108,6 @@ class PendingWritesTest {
         ok.get();
         assertThatThrownBy(refused::get).hasCauseInstanceOf(RuntimeException.class);
         assertThat(acknowledged.get()).containsExactly("e5");
-      } finally {
-        jdbi.getConfig(SqlStatements.class).setSqlLogger(SqlLogger.NOP_SQL_LOGGER);
       }
 
       // The group of three failed on the deleted session's row; each then ran alone.
@@ -153,22 +152,6 @@ class PendingWritesTest {
         .createUpdate("UPDATE streaming_session SET owner = owner WHERE id = :id")
         .bind("id", session)
         .execute();
-  }
-
-  /** Inserts of pending events that ran on the store from now on, batches counted once. */
-  private static AtomicInteger countInserts(Jdbi jdbi) {
-    AtomicInteger inserts = new AtomicInteger();
-    jdbi.getConfig(SqlStatements.class)
-        .setSqlLogger(
-            new SqlLogger() {
-              @Override
-              public void logAfterExecution(StatementContext context) {
-                if (context.getRawSql().startsWith("INSERT INTO streaming_pending")) {
-                  inserts.incrementAndGet();
-                }
-              }
-            });
-    return inserts;
   }
 
   private static List<Long> pendingSeqs(Jdbi jdbi, String session) {
