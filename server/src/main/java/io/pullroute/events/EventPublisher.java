@@ -5,7 +5,6 @@ import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.store.CommitGroups;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -67,7 +66,7 @@ public final class EventPublisher {
 
   /** On the committer thread: a group's events in one transaction, in the order they came. */
   private void append(List<Publish> group) {
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Instant now = clock.instant(); // the log keeps it to the millisecond
     List<Event> events =
         jdbi.inTransaction(
             handle ->
