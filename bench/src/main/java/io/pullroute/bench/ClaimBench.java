@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class ClaimBench {
   /**
-   * Requests the raw loop claims in an untimed round before the measured one; pullroute's server
+   * Requests the raw loop claims in an untimed round before the measured ones; pullroute's server
    * claims at least as many ({@link #WARM_ROUND} × {@link #MIN_WARM_ROUNDS}). 600, then 4,000 were
    * too few: the server's JIT compilers still took 35–90 % of a core through the measured round
    * (its compilation log showed ~60 methods compiled per second there), and the server's CPU time
@@ -507,24 +507,52 @@ final class ClaimBench {
     return ids;
   }
 
+  /**
+   * Rounds the raw loop claims {@code requests} in after its warm-up; its rate is their median. One
+   * round of 3,000 lasts a quarter of a second or less on either store.
+   */
+  private static final int RAW_ROUNDS = 3;
+
   private static double rawSqlOn(String url, String store, int agents, int requests)
       throws Exception {
     String table = "bench_claim_" + Long.toHexString(System.nanoTime());
     try (Connection setup = DriverManager.getConnection(url)) {
-      createClaimTable(setup, table, WARM_UP + requests);
-      rawWalk(url, table, agents, 0, WARM_UP);
-      Duration clientCpu = Jvm.ownCpuTime();
-      long started = System.nanoTime();
-      Duration storeCpu = rawWalk(url, table, agents, WARM_UP, requests);
-      double elapsed = (System.nanoTime() - started) / 1e9;
-      Report.progress(
-          "raw SQL: CPU per claim: loop %.0f us (with H2 inside it), PostgreSQL %.0f us",
-          Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests,
-          store.equals("postgres") ? storeCpu.toNanos() / 1e3 / requests : 0);
-      try (Statement statement = setup.createStatement()) {
-        statement.execute("DROP TABLE " + table);
+      createClaimTable(setup, table, WARM_UP + RAW_ROUNDS * requests);
+      // The connections are opened before any round is timed, as the servers' pools are: opening
+      // PostgreSQL's 50 took ~215 ms, most of a round's time (session 14).
+      java.util.concurrent.BlockingQueue<Claimer> pool =
+          new java.util.concurrent.LinkedBlockingQueue<>();
+      try {
+        for (int i = 0; i < Math.min(agents, RAW_CONNECTIONS); i++) {
+          Connection connection = DriverManager.getConnection(url);
+          pool.add(new Claimer(connection, connection.prepareStatement(claimSql(table))));
+        }
+        rawWalk(pool, agents, 0, WARM_UP);
+        List<Double> rates = new ArrayList<>();
+        Duration clientCpu = Jvm.ownCpuTime();
+        Duration storeCpu = Duration.ZERO;
+        for (int round = 0; round < RAW_ROUNDS; round++) {
+          long started = System.nanoTime();
+          storeCpu = storeCpu.plus(rawWalk(pool, agents, WARM_UP + round * requests, requests));
+          rates.add(requests / ((System.nanoTime() - started) / 1e9));
+        }
+        int claims = RAW_ROUNDS * requests;
+        Report.progress(
+            "raw SQL: %s claims/s in %d rounds; CPU per claim: loop %.0f us (with H2 inside it),"
+                + " PostgreSQL %.0f us",
+            rates.stream().map(rate -> String.format("%.0f", rate)).toList(),
+            RAW_ROUNDS,
+            Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / claims,
+            store.equals("postgres") ? storeCpu.toNanos() / 1e3 / claims : 0);
+        return rates.stream().sorted().toList().get(RAW_ROUNDS / 2);
+      } finally {
+        for (Claimer claimer : pool) {
+          claimer.connection().close();
+        }
+        try (Statement statement = setup.createStatement()) {
+          statement.execute("DROP TABLE " + table);
+        }
       }
-      return requests / elapsed;
     }
   }
 
@@ -560,17 +588,13 @@ final class ClaimBench {
 
   /**
    * Rows {@code first} … {@code first + count - 1}, walked like {@link #walk}: each agent claims in
-   * its own random order with a connection from a shared pool.
+   * its own random order with a connection from {@code pool}. Answers the CPU time the local
+   * PostgreSQL spent meanwhile.
    */
-  private static Duration rawWalk(String url, String table, int agents, int first, int count)
+  private static Duration rawWalk(
+      java.util.concurrent.BlockingQueue<Claimer> pool, int agents, int first, int count)
       throws Exception {
     Map<Integer, Boolean> taken = new ConcurrentHashMap<>();
-    java.util.concurrent.BlockingQueue<Claimer> pool =
-        new java.util.concurrent.LinkedBlockingQueue<>();
-    for (int i = 0; i < Math.min(agents, RAW_CONNECTIONS); i++) {
-      Connection connection = DriverManager.getConnection(url);
-      pool.add(new Claimer(connection, connection.prepareStatement(claimSql(table))));
-    }
     // The store's CPU is read while the connections' server processes still run.
     Duration storeCpu = postgresCpu();
     try (ExecutorService agentsRunning = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -607,10 +631,6 @@ final class ClaimBench {
         agent.get();
       }
       return postgresCpu().minus(storeCpu);
-    } finally {
-      for (Claimer claimer : pool) {
-        claimer.connection().close();
-      }
     }
   }
 }
