@@ -90,9 +90,10 @@ final class Charts {
               // Results written before session 12 have no raw SQL over HTTP.
               overHttp.add(entry.getValue().path("sql_over_http_per_s").asDouble(0));
             });
+    // 1,000 wide: at 800 the labels of the six store-and-agents groups ran into each other.
     CategoryChart chart =
         new CategoryChartBuilder()
-            .width(800)
+            .width(1000)
             .height(500)
             .title("Claims per second: PullInteraction, the raw UPDATE over HTTP, the raw UPDATE")
             .xAxisTitle("store and agents")
