@@ -20,10 +20,12 @@ import java.util.regex.Pattern;
 final class Jvm implements AutoCloseable {
   private final Process process;
   private final String url;
+  private final Path log;
 
-  private Jvm(Process process, String url) {
+  private Jvm(Process process, String url, Path log) {
     this.process = process;
     this.url = url;
+    this.log = log;
   }
 
   /** Starts {@code mainClass} and waits for a stdout line matching {@code ready} (group 1: URL). */
@@ -64,7 +66,7 @@ final class Jvm implements AutoCloseable {
                   mainClass + " exited before it was ready; see " + log);
             });
     try {
-      return new Jvm(process, url.get(120, TimeUnit.SECONDS));
+      return new Jvm(process, url.get(120, TimeUnit.SECONDS), log);
     } catch (Exception e) {
       process.destroyForcibly();
       throw new IOException(mainClass + " did not start: " + e.getMessage() + "; see " + log, e);
@@ -73,6 +75,14 @@ final class Jvm implements AutoCloseable {
 
   String url() {
     return url;
+  }
+
+  /**
+   * The file the process's standard error goes to: removed when it closes if the process wrote
+   * nothing there (the usual case), kept and named otherwise, and kept when it failed to start.
+   */
+  Path log() {
+    return log;
   }
 
   long pid() {
@@ -178,10 +188,20 @@ final class Jvm implements AutoCloseable {
     try {
       if (!process.waitFor(20, TimeUnit.SECONDS)) {
         process.destroyForcibly();
+        process.waitFor(20, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
+    }
+    try {
+      if (Files.size(log) == 0) {
+        Files.delete(log);
+      } else {
+        Report.progress("JVM %d wrote to its standard error: see %s", process.pid(), log);
+      }
+    } catch (IOException gone) {
+      // Removed already: nothing to keep.
     }
   }
 }
