@@ -544,7 +544,7 @@ final class ClaimBench {
             RAW_ROUNDS,
             Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / claims,
             store.equals("postgres") ? storeCpu.toNanos() / 1e3 / claims : 0);
-        return rates.stream().sorted().toList().get(RAW_ROUNDS / 2);
+        return PollsBench.median(rates);
       } finally {
         for (Claimer claimer : pool) {
           claimer.connection().close();
