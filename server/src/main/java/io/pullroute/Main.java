@@ -129,8 +129,11 @@ public final class Main implements Runnable {
           .addShutdownHook(
               new Thread(
                   () -> {
-                    server.close();
-                    stopped.countDown();
+                    try {
+                      server.close();
+                    } finally {
+                      stopped.countDown();
+                    }
                   },
                   "pullroute-shutdown"));
       if (demo) {

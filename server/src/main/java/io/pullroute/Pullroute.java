@@ -140,6 +140,10 @@ public final class Pullroute implements AutoCloseable {
       Gauge.builder("pullroute.sessions.live", () -> streamingGauged.liveSessions())
           .description("Streaming sessions held by this node")
           .register(metrics);
+      CometDNotifications notificationsGauged = notifications;
+      Gauge.builder("pullroute.cometd.connects.held", () -> notificationsGauged.heldConnects())
+          .description("CometD clients whose /meta/connect this node holds open")
+          .register(metrics);
 
       HttpServer http =
           HttpServer.start(
@@ -225,14 +229,43 @@ public final class Pullroute implements AutoCloseable {
     return streaming;
   }
 
+  public CometDNotifications notifications() {
+    return notifications;
+  }
+
+  /**
+   * Stops in an order that lets every request end normally: the hub first answers each parked poll
+   * with no events, so HTTP's graceful stop finds no request waiting for an event (before, it
+   * waited its 2 s for them, then failed and cut their connections). A step that fails does not
+   * skip the ones after it: the cursors are still written and the store closed; the first failure
+   * is thrown at the end.
+   */
   @Override
   public void close() {
-    http.close();
-    bridge.close();
-    notifications.close();
-    streaming.close();
-    timers.close();
-    hub.close();
-    database.close();
+    RuntimeException failure = null;
+    List<Runnable> steps =
+        List.of(
+            hub::close,
+            notifications::endSessions,
+            http::close,
+            bridge::close,
+            notifications::close,
+            streaming::close,
+            timers::close,
+            database::close);
+    for (Runnable step : steps) {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
   }
 }

@@ -6,6 +6,8 @@ import io.pullroute.common.PullrouteException;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.cometd.bayeux.Channel;
+import org.cometd.bayeux.Message;
 import org.cometd.bayeux.Promise;
 import org.cometd.bayeux.server.BayeuxServer;
 import org.cometd.bayeux.server.SecurityPolicy;
@@ -40,6 +42,21 @@ public final class CometDNotifications implements AutoCloseable {
   private final BayeuxServerImpl bayeux = new BayeuxServerImpl();
   private final AuthService auth;
   private final Map<String, Set<ServerSession>> sessionsByUser = new ConcurrentHashMap<>();
+  // Sessions whose /meta/connect the server holds now (long polling: an HTTP request held open).
+  private final Set<ServerSession> held = ConcurrentHashMap.newKeySet();
+  private final ServerSession.HeartBeatListener holding =
+      new ServerSession.HeartBeatListener() {
+        @Override
+        public void onSuspended(ServerSession session, ServerMessage message, long timeout) {
+          held.add(session);
+        }
+
+        @Override
+        public void onResumed(ServerSession session, ServerMessage message, boolean timeout) {
+          held.remove(session);
+        }
+      };
+  private volatile boolean stopping;
 
   public CometDNotifications(AuthService auth) {
     this.auth = auth;
@@ -61,11 +78,26 @@ public final class CometDNotifications implements AutoCloseable {
     bayeux.setOption(jakarta.servlet.ServletContext.class.getName(), context.getServletContext());
     bayeux.setTransports(new JettyWebSocketTransport(bayeux), new JSONHttpTransport(bayeux));
     bayeux.setSecurityPolicy(new TokenPolicy());
+    bayeux.addExtension(
+        new BayeuxServer.Extension() {
+          // A session ended by endSessions() is told to handshake again, not to give up (CometD's
+          // advice for a session the server disconnects is reconnect "none").
+          @Override
+          public boolean sendMeta(ServerSession to, ServerMessage.Mutable message) {
+            if (stopping && Channel.META_CONNECT.equals(message.getChannel())) {
+              message
+                  .getAdvice(true)
+                  .put(Message.RECONNECT_FIELD, Message.RECONNECT_HANDSHAKE_VALUE);
+            }
+            return true;
+          }
+        });
     bayeux.addListener(
         new BayeuxServer.SessionListener() {
           @Override
           public void sessionRemoved(
               ServerSession session, ServerMessage message, boolean timeout) {
+            held.remove(session);
             Principal principal = (Principal) session.getAttribute(PRINCIPAL);
             if (principal != null) {
               // A user without sessions leaves the map: anyoneConnected() is its emptiness.
@@ -106,6 +138,11 @@ public final class CometDNotifications implements AutoCloseable {
     return !sessionsByUser.isEmpty();
   }
 
+  /** How many clients' {@code /meta/connect} this node holds open now. */
+  public int heldConnects() {
+    return held.size();
+  }
+
   /** Delivers {@code data} on {@link #CHANNEL} to the subscribed sessions of {@code userId}. */
   public void deliver(String userId, Map<String, Object> data) {
     for (ServerSession session : sessionsByUser.getOrDefault(userId, Set.of())) {
@@ -124,6 +161,9 @@ public final class CometDNotifications implements AutoCloseable {
       if (session.isLocalSession()) {
         return true;
       }
+      if (stopping) {
+        return false;
+      }
       String authorization = message.getBayeuxContext().getHeader("Authorization");
       Map<String, Object> ext = message.getExt();
       if (authorization == null
@@ -137,6 +177,7 @@ public final class CometDNotifications implements AutoCloseable {
           return false;
         }
         session.setAttribute(PRINCIPAL, principal);
+        session.addListener(holding);
         sessionsByUser.compute(
             principal.subject(),
             (user, sessions) -> {
@@ -172,8 +213,24 @@ public final class CometDNotifications implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends every client's session; call before HTTP stops. A long-polling client's held {@code
+   * /meta/connect} is answered at once (before, HTTP's graceful stop waited 2 s for it, then failed
+   * and the client saw an HTTP 500), with the advice to handshake again, so the client comes back
+   * when this or another node serves; handshakes are refused from now on.
+   */
+  public void endSessions() {
+    stopping = true;
+    for (ServerSession session : bayeux.getSessions()) {
+      if (!session.isLocalSession()) {
+        session.disconnect();
+      }
+    }
+  }
+
   @Override
   public void close() {
+    endSessions();
     try {
       bayeux.stop();
     } catch (Exception e) {

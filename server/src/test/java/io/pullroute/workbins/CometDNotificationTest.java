@@ -16,7 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.cometd.bayeux.Channel;
 import org.cometd.bayeux.Message;
+import org.cometd.bayeux.client.ClientSessionChannel;
 import org.cometd.client.BayeuxClient;
 import org.cometd.client.http.jetty.JettyHttpClientTransport;
 import org.eclipse.jetty.client.HttpClient;
@@ -110,7 +112,10 @@ class CometDNotificationTest {
   }
 
   private BayeuxClient client(JettyHttpClientTransport transport) {
-    BayeuxClient client = new BayeuxClient(url(), transport);
+    return client(new BayeuxClient(url(), transport));
+  }
+
+  private BayeuxClient client(BayeuxClient client) {
     clients.add(client);
     return client;
   }
@@ -437,5 +442,44 @@ class CometDNotificationTest {
             published)
         .asString()
         .contains("publish_denied");
+  }
+
+  // ---- stopping
+
+  /**
+   * A long-polling client's {@code /meta/connect} is held by the server until a message or its
+   * timeout. Stopping the server answers it at once, telling the client to handshake again, and the
+   * stop itself succeeds: before, HTTP's graceful stop waited for the held request, failed, and the
+   * client saw an HTTP 500.
+   */
+  @Test
+  void stopping_the_server_answers_a_held_connect_with_the_advice_to_handshake_again()
+      throws Exception {
+    TestServer stopping = TestServer.start(StoreKind.H2);
+    List<Message> connects = new CopyOnWriteArrayList<>();
+    int repliesBefore;
+    try {
+      WorkbinFixture agents = new WorkbinFixture(stopping.http(), "cometd-stopping");
+      BayeuxClient client =
+          client(new BayeuxClient(stopping.http().base() + CometDNotifications.PATH, transport()));
+      client
+          .getChannel(Channel.META_CONNECT)
+          .addListener(
+              (ClientSessionChannel.MessageListener) (channel, message) -> connects.add(message));
+      assertThat(handshake(client, bearerExt(agents.token("a1"))).isSuccessful()).isTrue();
+      subscribe(client);
+      org.awaitility.Awaitility.await("a held /meta/connect")
+          .atMost(WAIT)
+          .until(() -> stopping.server().notifications().heldConnects() == 1);
+      repliesBefore = connects.size();
+    } finally {
+      stopping.close();
+    }
+    org.awaitility.Awaitility.await("the held connect's reply")
+        .atMost(WAIT)
+        .until(() -> connects.size() > repliesBefore);
+    Message ended = connects.get(repliesBefore);
+    assertThat(ended.isSuccessful()).as("%s", ended).isTrue();
+    assertThat(ended.getAdvice()).as("%s", ended).containsEntry("reconnect", "handshake");
   }
 }
