@@ -215,7 +215,9 @@ public final class StreamingService implements AutoCloseable {
               + " acknowledge");
     }
     Set<String> found = repository.acknowledge(sessionId, eventIds);
-    live.removePending(found);
+    // All it names, found or not: an event acknowledged through another node is gone from the
+    // store but still pending in this node's memory, and would otherwise come with every poll here.
+    live.removePending(eventIds);
     List<String> acknowledged = new ArrayList<>();
     List<String> notFound = new ArrayList<>();
     for (String id : new java.util.LinkedHashSet<>(eventIds)) {

@@ -98,6 +98,24 @@ final class StreamingFixture {
     settle();
   }
 
+  /** The same organization, users and tokens, called through {@code node}. */
+  StreamingFixture on(TestServer node) {
+    return new StreamingFixture(node, this);
+  }
+
+  private StreamingFixture(TestServer node, StreamingFixture same) {
+    this.server = node;
+    this.orgId = same.orgId;
+    this.apiKey = same.apiKey;
+    this.admin = same.admin;
+    this.ownedList = same.ownedList;
+    this.openList = same.openList;
+    this.webChannel = same.webChannel;
+    this.openChannel = same.openChannel;
+    this.userIds.putAll(same.userIds);
+    this.tokens.putAll(same.tokens);
+  }
+
   ApiClient http() {
     return server.http();
   }

@@ -14,13 +14,16 @@ public final class TestServer implements AutoCloseable {
   private final TestStores.Location location;
   private final Config config;
   private final TestClock clock;
+  private final boolean ownsStore;
   private Pullroute server;
   private ApiClient http;
 
-  private TestServer(TestStores.Location location, Config config, TestClock clock) {
+  private TestServer(
+      TestStores.Location location, Config config, TestClock clock, boolean ownsStore) {
     this.location = location;
     this.config = config;
     this.clock = clock;
+    this.ownsStore = ownsStore;
     start();
   }
 
@@ -34,7 +37,19 @@ public final class TestServer implements AutoCloseable {
     TestStores.Location location = TestStores.fresh(kind);
     Config config =
         customize.apply(Config.embedded(location.dataDir()).withOperatorSecret(OPERATOR_SECRET));
-    return new TestServer(location, config, new TestClock());
+    return new TestServer(location, config, new TestClock(), true);
+  }
+
+  /**
+   * A second node on this server's PostgreSQL store, as another process would be: its own port,
+   * event hub and caches, the same clock. Close it before this server; its store stays this
+   * server's.
+   */
+  public TestServer anotherNode() {
+    if (kind() != StoreKind.POSTGRES) {
+      throw new IllegalStateException("nodes share a PostgreSQL store, not an embedded one");
+    }
+    return new TestServer(location, config, clock, false);
   }
 
   private void start() {
@@ -66,6 +81,10 @@ public final class TestServer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!ownsStore) {
+      server.close();
+      return;
+    }
     try (location) {
       server.close();
     }

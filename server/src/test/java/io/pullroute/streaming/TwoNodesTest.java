@@ -1,0 +1,87 @@
+package io.pullroute.streaming;
+
+import static io.pullroute.streaming.StreamingFixture.ids;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pullroute.testing.ApiClient.Response;
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestServer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * One streaming session polled through two nodes on one PostgreSQL store, as a load balancer
+ * without sticky sessions sends it (DESIGN.md: any node serves any poll).
+ */
+class TwoNodesTest {
+  static TestServer first;
+  static TestServer second;
+
+  @BeforeAll
+  static void start() {
+    first =
+        TestServer.start(StoreKind.POSTGRES, config -> config.withPollWait(Duration.ofMillis(300)));
+    second = first.anotherNode();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (second != null) {
+      second.close();
+    }
+    if (first != null) {
+      first.close();
+    }
+  }
+
+  /**
+   * Each node keeps the session's unacknowledged events and its cursor in memory, and writes the
+   * cursor to the store in batches: an event acknowledged through one node may come again from the
+   * other (at least once). Acknowledged there too, it stays acknowledged. Before, a node kept an
+   * event acknowledged elsewhere pending for good: the store no longer had it, so acknowledging it
+   * answered "not found" and left it in the node's memory, and every poll there returned it again.
+   */
+  @Test
+  void an_event_acknowledged_through_either_node_stops_coming_from_both() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes");
+    StreamingFixture onSecond = onFirst.on(second);
+    String session = onFirst.sessionV3(onFirst.admin, true);
+    onFirst.subscribed(
+        onFirst.admin,
+        3,
+        session,
+        StreamingFixture.criteria("outreach", List.of("all"), "*", List.of()));
+    String event = onFirst.publishOutreach(1);
+    onFirst.settle();
+    onSecond.settle();
+
+    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(event);
+    Response acknowledged = onSecond.acknowledgeIds(onSecond.admin, session, List.of(event));
+    assertThat(acknowledged.status()).as(acknowledged.toString()).isEqualTo(200);
+    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5)))
+        .as("once more from the first node, which did not hear of the acknowledgement")
+        .containsExactly(event);
+
+    // A client that acknowledges what each poll returns, alternating nodes: the event may come
+    // again once from each node, and then from neither.
+    List<List<String>> answers = new ArrayList<>();
+    for (int round = 0; round < 3; round++) {
+      for (StreamingFixture node : List.of(onFirst, onSecond)) {
+        first.clock().advance(Duration.ofSeconds(1));
+        List<String> returned = ids(node.events(node.admin, 3, session, 5));
+        answers.add(returned);
+        if (!returned.isEmpty()) {
+          assertThat(node.acknowledgeIds(node.admin, session, returned).status()).isEqualTo(200);
+        }
+      }
+    }
+    assertThat(answers).as("first, second, first, second …").allMatch(List.of(event)::containsAll);
+    assertThat(answers.subList(2, answers.size()))
+        .as("after each node's first poll")
+        .allMatch(List::isEmpty);
+  }
+}
