@@ -30,6 +30,7 @@ import io.pullroute.routing.RoutingRoutes;
 import io.pullroute.routing.RoutingService;
 import io.pullroute.routing.RoutingTimers;
 import io.pullroute.store.Database;
+import io.pullroute.store.Dialect;
 import io.pullroute.streaming.JdbiStreamingRepository;
 import io.pullroute.streaming.StreamingRoutes;
 import io.pullroute.streaming.StreamingService;
@@ -37,6 +38,7 @@ import io.pullroute.workbins.CometDNotifications;
 import io.pullroute.workbins.WorkbinBridge;
 import io.pullroute.workbins.WorkbinRoutes;
 import io.pullroute.workbins.WorkbinService;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Set;
@@ -120,7 +122,10 @@ public final class Pullroute implements AutoCloseable {
                   catalog::knows,
                   clock,
                   config.pollWait(),
-                  config.streaming())
+                  config.streaming(),
+                  database.dialect() == Dialect.POSTGRES
+                      ? StreamingService.SHARED_STORE_RECHECK
+                      : Duration.ZERO)
               .start();
       routing.onAudienceChange(streaming::audienceChanged);
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, clock);

@@ -31,6 +31,9 @@ final class LiveSession {
 
   private volatile Built built;
 
+  // When this node last read from the store what another node may change (see checkDue).
+  private volatile Instant checked;
+
   LiveSession(
       StreamingSession session,
       long cursor,
@@ -41,6 +44,7 @@ final class LiveSession {
     this.cursor = cursor;
     this.lastPoll = lastPoll;
     this.subscriptions = List.copyOf(subscriptions);
+    this.checked = lastPoll;
     for (Event event : pending) {
       this.pending.put(event.id(), event);
     }
@@ -162,6 +166,18 @@ final class LiveSession {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * Whether {@code every} (zero: never) has passed since this node last read from the store what
+   * another node may have changed: the session's existence and its subscriptions.
+   */
+  boolean checkDue(Instant now, java.time.Duration every) {
+    return !every.isZero() && !now.isBefore(checked.plus(every));
+  }
+
+  void checked(Instant now) {
+    checked = now;
   }
 
   /** Takes the progress to write, if any changed since the last call. */

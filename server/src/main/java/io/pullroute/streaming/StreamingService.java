@@ -56,6 +56,14 @@ public final class StreamingService implements AutoCloseable {
    */
   static final Duration CURSOR_WRITES = Duration.ofSeconds(5);
 
+  /**
+   * How often a node that shares its store with others (PostgreSQL) reads again, for a session it
+   * holds, what another node may have changed: whether the session still exists, and its
+   * subscriptions. Two reads per session every 5 s, at a session's next call; the embedded store
+   * has one node and never needs it.
+   */
+  public static final Duration SHARED_STORE_RECHECK = Duration.ofSeconds(5);
+
   /** What streaming needs to know of routing: who sees what. */
   public interface Directory {
     Set<String> subscribedLists(String userId);
@@ -74,6 +82,7 @@ public final class StreamingService implements AutoCloseable {
   private final InstantSource clock;
   private final Duration pollWait;
   private final Config.StreamingLimits limits;
+  private final Duration recheck;
   private final RateLimiter polls;
   private final ConcurrentHashMap<String, LiveSession> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<String>> sessionsByUser = new ConcurrentHashMap<>();
@@ -93,7 +102,8 @@ public final class StreamingService implements AutoCloseable {
       Predicate<String> knownEventType,
       InstantSource clock,
       Duration pollWait,
-      Config.StreamingLimits limits) {
+      Config.StreamingLimits limits,
+      Duration recheck) {
     this.repository = repository;
     this.directory = directory;
     this.hub = hub;
@@ -101,6 +111,7 @@ public final class StreamingService implements AutoCloseable {
     this.clock = clock;
     this.pollWait = pollWait;
     this.limits = limits;
+    this.recheck = recheck;
     this.polls = new RateLimiter(limits.pollsPerSecond(), clock);
   }
 
@@ -407,6 +418,7 @@ public final class StreamingService implements AutoCloseable {
     if (sessionId == null || sessionId.isBlank()) {
       throw new InvalidInput("via-client-sessionid", "via-client-sessionid header is required");
     }
+    Instant now = clock.instant();
     LiveSession live = sessions.get(sessionId);
     if (live == null) {
       live = load(principal, sessionId);
@@ -417,12 +429,37 @@ public final class StreamingService implements AutoCloseable {
         || (version != null && session.version() != version)) {
       throw invalid();
     }
-    if (session.expiredAt(live.lastPoll(), clock.instant())) {
+    if (live.checkDue(now, recheck)) {
+      recheck(live, now);
+    }
+    if (session.expiredAt(live.lastPoll(), now)) {
       forget(sessionId);
       repository.delete(sessionId);
       throw invalid();
     }
     return live;
+  }
+
+  /**
+   * Reads again what another node sharing the store may have changed since this node read it:
+   * whether the session still exists (else it is forgotten and invalid) and its subscriptions.
+   */
+  private void recheck(LiveSession live, Instant now) {
+    if (repository.find(live.id()).isEmpty()) {
+      forget(live.id());
+      throw invalid();
+    }
+    // Under the session's lock, as a save is: a save here and this read cannot interleave.
+    live.lock.lock();
+    try {
+      List<Subscription> stored = repository.subscriptions(live.id());
+      if (!stored.equals(live.subscriptions())) {
+        live.subscriptions(stored);
+      }
+      live.checked(now);
+    } finally {
+      live.lock.unlock();
+    }
   }
 
   private LiveSession load(Principal principal, String sessionId) {
@@ -435,6 +472,7 @@ public final class StreamingService implements AutoCloseable {
             stored.lastPoll(),
             repository.subscriptions(sessionId),
             stored.session().requireAcknowledgement() ? repository.pending(sessionId) : List.of());
+    loaded.checked(clock.instant());
     if (!stored.session().owner().equals(principal.key())) {
       return loaded; // refused by the caller's check; not cached for a stranger
     }

@@ -84,4 +84,52 @@ class TwoNodesTest {
         .as("after each node's first poll")
         .allMatch(List::isEmpty);
   }
+
+  /**
+   * A new session of the admin client without acknowledgement, polled once through the first node.
+   */
+  private static String heldByFirst(StreamingFixture onFirst) {
+    String session = onFirst.sessionV3(onFirst.admin, false);
+    assertThat(onFirst.events(onFirst.admin, 3, session, 5)).as("held by the first node").isEmpty();
+    return session;
+  }
+
+  /**
+   * A node holding a session reads its subscriptions again from the store at its first call after
+   * {@link StreamingService#SHARED_STORE_RECHECK}: a subscription saved through another node is
+   * heard there from then on. Before, the node kept the subscriptions it had read first.
+   */
+  @Test
+  void a_subscription_saved_through_one_node_is_heard_through_the_other() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-subscribed");
+    StreamingFixture onSecond = onFirst.on(second);
+    String session = heldByFirst(onFirst);
+
+    onSecond.subscribed(
+        onSecond.admin,
+        3,
+        session,
+        StreamingFixture.criteria("outreach", List.of("all"), "*", List.of()));
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+    String event = onFirst.publishOutreach(1);
+    onFirst.settle();
+
+    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(event);
+  }
+
+  /** Likewise, a session deleted through another node is invalid at the node that held it. */
+  @Test
+  void a_session_deleted_through_one_node_is_invalid_at_the_other() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-deleted");
+    StreamingFixture onSecond = onFirst.on(second);
+    String session = heldByFirst(onFirst);
+
+    Response deleted = onSecond.deleteSession(onSecond.admin, 3, session);
+    assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+
+    Response poll = onFirst.poll(onFirst.admin, 3, session, 5);
+    assertThat(poll.status()).as(poll.toString()).isEqualTo(400);
+    assertThat(poll.json().get("message").asText()).isEqualTo(StreamingFixture.INVALID_SESSION);
+  }
 }
