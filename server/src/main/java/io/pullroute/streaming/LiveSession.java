@@ -31,8 +31,10 @@ final class LiveSession {
 
   private volatile Built built;
 
-  // When this node last read from the store what another node may change (see checkDue).
+  // When this node last read from the store what another node may change (see checkDue), and the
+  // cursor then (guarded by lock).
   private volatile Instant checked;
+  private long cursorAtCheck;
 
   LiveSession(
       StreamingSession session,
@@ -45,6 +47,7 @@ final class LiveSession {
     this.lastPoll = lastPoll;
     this.subscriptions = List.copyOf(subscriptions);
     this.checked = lastPoll;
+    this.cursorAtCheck = cursor;
     for (Event event : pending) {
       this.pending.put(event.id(), event);
     }
@@ -177,7 +180,30 @@ final class LiveSession {
   }
 
   void checked(Instant now) {
-    checked = now;
+    lock.lock();
+    try {
+      checked = now;
+      cursorAtCheck = cursor;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Takes the cursor back to where it was at the last check: the events since then were matched
+   * against subscriptions that another node has changed meanwhile. They come again (at least once),
+   * those of the new subscriptions among them.
+   */
+  void rewindToLastCheck() {
+    lock.lock();
+    try {
+      if (cursorAtCheck < cursor) {
+        cursor = cursorAtCheck;
+        dirty = true;
+      }
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** Takes the progress to write, if any changed since the last call. */

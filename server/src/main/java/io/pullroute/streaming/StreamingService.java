@@ -442,7 +442,9 @@ public final class StreamingService implements AutoCloseable {
 
   /**
    * Reads again what another node sharing the store may have changed since this node read it:
-   * whether the session still exists (else it is forgotten and invalid) and its subscriptions.
+   * whether the session still exists (else it is forgotten and invalid) and its subscriptions. A
+   * change there was saved after the last check, so every event it may select is after the cursor
+   * of then (events commit in sequence order): the cursor goes back there.
    */
   private void recheck(LiveSession live, Instant now) {
     if (repository.find(live.id()).isEmpty()) {
@@ -454,7 +456,9 @@ public final class StreamingService implements AutoCloseable {
     try {
       List<Subscription> stored = repository.subscriptions(live.id());
       if (!stored.equals(live.subscriptions())) {
+        // Changed through another node after the last check: events since then may match them.
         live.subscriptions(stored);
+        live.rewindToLastCheck();
       }
       live.checked(now);
     } finally {

@@ -96,11 +96,13 @@ class TwoNodesTest {
 
   /**
    * A node holding a session reads its subscriptions again from the store at its first call after
-   * {@link StreamingService#SHARED_STORE_RECHECK}: a subscription saved through another node is
-   * heard there from then on. Before, the node kept the subscriptions it had read first.
+   * {@link StreamingService#SHARED_STORE_RECHECK}. A subscription saved through another node is
+   * heard there from then on, and so are the events it selects that the node passed over meanwhile
+   * (its cursor goes back to the last check). Before, the node kept the subscriptions it had read
+   * first.
    */
   @Test
-  void a_subscription_saved_through_one_node_is_heard_through_the_other() {
+  void a_subscription_saved_through_one_node_is_heard_through_the_other_from_its_saving() {
     StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-subscribed");
     StreamingFixture onSecond = onFirst.on(second);
     String session = heldByFirst(onFirst);
@@ -110,11 +112,16 @@ class TwoNodesTest {
         3,
         session,
         StreamingFixture.criteria("outreach", List.of("all"), "*", List.of()));
-    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
-    String event = onFirst.publishOutreach(1);
+    String passed = onFirst.publishOutreach(1);
     onFirst.settle();
+    assertThat(onFirst.events(onFirst.admin, 3, session, 5))
+        .as("before the first node reads the subscriptions again")
+        .isEmpty();
 
-    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(event);
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+    String next = onFirst.publishOutreach(2);
+    onFirst.settle();
+    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(passed, next);
   }
 
   /** Likewise, a session deleted through another node is invalid at the node that held it. */
