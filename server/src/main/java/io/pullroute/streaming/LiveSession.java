@@ -87,6 +87,21 @@ final class LiveSession {
     }
   }
 
+  /**
+   * Takes a later last poll that another node wrote to the store: this node's copy would expire a
+   * session that is polled elsewhere. Nothing to write back.
+   */
+  void polledElsewhere(Instant stored) {
+    lock.lock();
+    try {
+      if (stored.isAfter(lastPoll)) {
+        lastPoll = stored;
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Moves the cursor forward (never back: a superseded poll may answer late). */
   void advance(long to) {
     lock.lock();

@@ -442,22 +442,25 @@ public final class StreamingService implements AutoCloseable {
 
   /**
    * Reads again what another node sharing the store may have changed since this node read it:
-   * whether the session still exists (else it is forgotten and invalid) and its subscriptions. A
-   * change there was saved after the last check, so every event it may select is after the cursor
-   * of then (events commit in sequence order): the cursor goes back there.
+   * whether the session still exists (else it is forgotten and invalid), its last poll (so that a
+   * session polled through other nodes does not expire here) and its subscriptions. A change there
+   * was saved after the last check, so every event it may select is after the cursor of then
+   * (events commit in sequence order): the cursor goes back there.
    */
   private void recheck(LiveSession live, Instant now) {
-    if (repository.find(live.id()).isEmpty()) {
+    Optional<StreamingRepository.StoredSession> stored = repository.find(live.id());
+    if (stored.isEmpty()) {
       forget(live.id());
       throw invalid();
     }
+    live.polledElsewhere(stored.get().lastPoll());
     // Under the session's lock, as a save is: a save here and this read cannot interleave.
     live.lock.lock();
     try {
-      List<Subscription> stored = repository.subscriptions(live.id());
-      if (!stored.equals(live.subscriptions())) {
+      List<Subscription> subscriptions = repository.subscriptions(live.id());
+      if (!subscriptions.equals(live.subscriptions())) {
         // Changed through another node after the last check: events since then may match them.
-        live.subscriptions(stored);
+        live.subscriptions(subscriptions);
         live.rewindToLastCheck();
       }
       live.checked(now);
@@ -535,7 +538,12 @@ public final class StreamingService implements AutoCloseable {
     for (StreamingRepository.StoredSession stored :
         repository.idleSince(now.minusSeconds(StreamingSession.MIN_DELAY), 500)) {
       LiveSession live = sessions.get(stored.session().id());
-      Instant lastPoll = live == null ? stored.lastPoll() : live.lastPoll();
+      Instant lastPoll = stored.lastPoll();
+      if (live != null) {
+        // The later of this node's (not written yet) and the store's (another node's, maybe).
+        live.polledElsewhere(stored.lastPoll());
+        lastPoll = live.lastPoll();
+      }
       if (stored.session().expiredAt(lastPoll, now)) {
         forget(stored.session().id());
         repository.delete(stored.session().id());

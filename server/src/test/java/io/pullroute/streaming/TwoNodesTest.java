@@ -139,4 +139,45 @@ class TwoNodesTest {
     assertThat(poll.status()).as(poll.toString()).isEqualTo(400);
     assertThat(poll.json().get("message").asText()).isEqualTo(StreamingFixture.INVALID_SESSION);
   }
+
+  /**
+   * A session polled through the second node only, for longer than its inactivity delay since its
+   * last poll through the first, is alive at the first node too: the first takes the last poll the
+   * second wrote. Before, the first node expired it by its own last poll, and deleted it.
+   */
+  @Test
+  void a_session_polled_through_one_node_does_not_expire_at_the_other() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-alive");
+    String session = polledOnlyThroughTheSecondSince800Seconds(onFirst);
+
+    Response poll = onFirst.poll(onFirst.admin, 3, session, 5);
+    assertThat(poll.status()).as(poll.toString()).isEqualTo(200);
+  }
+
+  /**
+   * Nor does the first node's housekeeping, which expires sessions idle in the store, delete it.
+   */
+  @Test
+  void the_other_nodes_housekeeping_does_not_expire_a_session_polled_through_one_node() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-housekept");
+    String session = polledOnlyThroughTheSecondSince800Seconds(onFirst);
+
+    first.server().streaming().expire();
+    Response poll = onFirst.poll(onFirst.admin, 3, session, 5);
+    assertThat(poll.status()).as(poll.toString()).isEqualTo(200);
+  }
+
+  /**
+   * A session (inactivity delay 600 s) held by the first node and polled once, 800 s ago; 400 s ago
+   * through the second node only, which has written that last poll to the store.
+   */
+  private static String polledOnlyThroughTheSecondSince800Seconds(StreamingFixture onFirst) {
+    StreamingFixture onSecond = onFirst.on(second);
+    String session = heldByFirst(onFirst);
+    first.clock().advance(Duration.ofSeconds(400));
+    assertThat(onSecond.events(onSecond.admin, 3, session, 5)).isEmpty();
+    second.server().streaming().flush(); // as its housekeeping does every 5 s
+    first.clock().advance(Duration.ofSeconds(400));
+    return session;
+  }
 }
