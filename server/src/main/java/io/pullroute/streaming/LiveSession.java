@@ -31,10 +31,11 @@ final class LiveSession {
 
   private volatile Built built;
 
-  // When this node last read from the store what another node may change (see checkDue), and the
-  // cursor then (guarded by lock).
+  // When this node last read from the store what another node may change (see checkDue); the
+  // cursor then and what the user heard then (both guarded by lock).
   private volatile Instant checked;
   private long cursorAtCheck;
+  private Set<String> baseAtCheck = Set.of();
 
   LiveSession(
       StreamingSession session,
@@ -194,11 +195,26 @@ final class LiveSession {
     return !every.isZero() && !now.isBefore(checked.plus(every));
   }
 
-  void checked(Instant now) {
+  /**
+   * Records a check of the store at {@code now}: the cursor before it read anything, and the keys
+   * its user was found to hear without subscriptions.
+   */
+  void checked(Instant now, long cursorBefore, Set<String> base) {
     lock.lock();
     try {
       checked = now;
-      cursorAtCheck = cursor;
+      cursorAtCheck = cursorBefore;
+      baseAtCheck = base;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** What the user heard without subscriptions at the last check. */
+  Set<String> baseAtCheck() {
+    lock.lock();
+    try {
+      return baseAtCheck;
     } finally {
       lock.unlock();
     }
@@ -206,8 +222,8 @@ final class LiveSession {
 
   /**
    * Takes the cursor back to where it was at the last check: the events since then were matched
-   * against subscriptions that another node has changed meanwhile. They come again (at least once),
-   * those of the new subscriptions among them.
+   * against subscriptions or keys that another node has changed meanwhile. They come again (at
+   * least once), those of the new subscriptions among them.
    */
   void rewindToLastCheck() {
     lock.lock();

@@ -160,7 +160,9 @@ public final class StreamingService implements AutoCloseable {
             now);
     long cursor = hub.headSeq();
     repository.insert(session, cursor);
-    remember(principal, new LiveSession(session, cursor, now, List.of(), List.of()));
+    LiveSession created = new LiveSession(session, cursor, now, List.of(), List.of());
+    firstCheck(principal, created);
+    remember(principal, created);
     return session;
   }
 
@@ -397,6 +399,11 @@ public final class StreamingService implements AutoCloseable {
     if (cached != null && System.nanoTime() - cached.loadedNanos() < AUDIENCE_TTL.toNanos()) {
       return cached.keys();
     }
+    return loadKeys(userId);
+  }
+
+  /** {@link #keysOf} read from the store now, and cached. */
+  private Set<String> loadKeys(String userId) {
     Set<String> keys = new HashSet<>();
     keys.add(Audience.user(userId));
     directory.subscribedLists(userId).forEach(list -> keys.add(Audience.list(list)));
@@ -430,7 +437,7 @@ public final class StreamingService implements AutoCloseable {
       throw invalid();
     }
     if (live.checkDue(now, recheck)) {
-      recheck(live, now);
+      recheck(principal, live, now);
     }
     if (session.expiredAt(live.lastPoll(), now)) {
       forget(sessionId);
@@ -441,32 +448,47 @@ public final class StreamingService implements AutoCloseable {
   }
 
   /**
-   * Reads again what another node sharing the store may have changed since this node read it:
+   * Reads again what another node sharing the store may have changed since this node last read it:
    * whether the session still exists (else it is forgotten and invalid), its last poll (so that a
-   * session polled through other nodes does not expire here) and its subscriptions. A change there
-   * was saved after the last check, so every event it may select is after the cursor of then
-   * (events commit in sequence order): the cursor goes back there.
+   * session polled through other nodes does not expire here), its subscriptions and what its user
+   * hears without them (lists, conversations, workbins: joined or subscribed through another node,
+   * which tells only its own sessions). When the subscriptions changed, or the user now hears
+   * something it did not, the change was saved after the last check, so every event it may select
+   * is after the cursor of then (events commit in sequence order): the cursor goes back there.
    */
-  private void recheck(LiveSession live, Instant now) {
+  private void recheck(Principal principal, LiveSession live, Instant now) {
+    long cursor = live.cursor(); // before the reads: what they miss, the next check covers
     Optional<StreamingRepository.StoredSession> stored = repository.find(live.id());
     if (stored.isEmpty()) {
       forget(live.id());
       throw invalid();
     }
     live.polledElsewhere(stored.get().lastPoll());
+    Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
     // Under the session's lock, as a save is: a save here and this read cannot interleave.
     live.lock.lock();
     try {
       List<Subscription> subscriptions = repository.subscriptions(live.id());
+      boolean hearsMore = !live.baseAtCheck().containsAll(base);
       if (!subscriptions.equals(live.subscriptions())) {
-        // Changed through another node after the last check: events since then may match them.
         live.subscriptions(subscriptions);
+        hearsMore = true;
+      }
+      if (hearsMore) {
         live.rewindToLastCheck();
       }
-      live.checked(now);
+      live.checked(now, cursor, base);
     } finally {
       live.lock.unlock();
     }
+  }
+
+  /** What a new or newly loaded session is later checked against (see {@link #recheck}). */
+  private void firstCheck(Principal principal, LiveSession live) {
+    long cursor = live.cursor();
+    Set<String> base =
+        principal.isUser() && !recheck.isZero() ? loadKeys(principal.subject()) : Set.of();
+    live.checked(clock.instant(), cursor, base);
   }
 
   private LiveSession load(Principal principal, String sessionId) {
@@ -479,10 +501,10 @@ public final class StreamingService implements AutoCloseable {
             stored.lastPoll(),
             repository.subscriptions(sessionId),
             stored.session().requireAcknowledgement() ? repository.pending(sessionId) : List.of());
-    loaded.checked(clock.instant());
     if (!stored.session().owner().equals(principal.key())) {
       return loaded; // refused by the caller's check; not cached for a stranger
     }
+    firstCheck(principal, loaded);
     return remember(principal, loaded);
   }
 

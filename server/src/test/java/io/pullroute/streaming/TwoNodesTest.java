@@ -1,8 +1,11 @@
 package io.pullroute.streaming;
 
 import static io.pullroute.streaming.StreamingFixture.ids;
+import static io.pullroute.streaming.StreamingFixture.pullModeEvent;
+import static io.pullroute.streaming.StreamingFixture.type;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
@@ -122,6 +125,35 @@ class TwoNodesTest {
     String next = onFirst.publishOutreach(2);
     onFirst.settle();
     assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(passed, next);
+  }
+
+  /**
+   * What a user hears without subscriptions (lists, conversations, workbins) changes with what it
+   * does, and only the node that does it tells its own sessions. The first node reads it again at
+   * its 5 s check, and hears from where its cursor was at the previous check: a request parked on a
+   * list the agent subscribed to through the second node reaches the agent's session on the first,
+   * though the first passed over it meanwhile. Before, it was lost to that session.
+   */
+  @Test
+  void a_list_subscribed_to_through_one_node_is_heard_through_the_other() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-heard", "a1");
+    StreamingFixture onSecond = onFirst.on(second);
+    String agent = onFirst.token("a1");
+    String session = onFirst.session(agent, 3);
+    assertThat(onFirst.events(agent, 3, session, 5)).as("held by the first node").isEmpty();
+
+    onSecond.subscribeToList("a1", onSecond.openList);
+    String request = onFirst.intake(onFirst.openChannel, "hello");
+    onFirst.settle();
+    List<JsonNode> heard = new ArrayList<>(onFirst.events(agent, 3, session, 5));
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+    heard.addAll(onFirst.events(agent, 3, session, 5));
+
+    assertThat(
+            heard.stream()
+                .filter(event -> type(event).equals("pullMode.ListRequestReceived"))
+                .map(event -> pullModeEvent(event).get("id").asText()))
+        .contains(request);
   }
 
   /** Likewise, a session deleted through another node is invalid at the node that held it. */
