@@ -38,6 +38,8 @@ public final class CometDNotifications implements AutoCloseable {
   public static final String CHANNEL = "/v2/me/workbins";
   public static final String PATH = "/api/v2/notifications";
   private static final String PRINCIPAL = "pullroute.principal";
+  // How long a client of a stopping server waits before it handshakes again.
+  private static final long HANDSHAKE_AGAIN_AFTER_MS = 500;
 
   private final BayeuxServerImpl bayeux = new BayeuxServerImpl();
   private final AuthService auth;
@@ -80,16 +82,32 @@ public final class CometDNotifications implements AutoCloseable {
     bayeux.setSecurityPolicy(new TokenPolicy());
     bayeux.addExtension(
         new BayeuxServer.Extension() {
-          // A session ended by endSessions() is told to handshake again, not to give up (CometD's
-          // advice for a session the server disconnects is reconnect "none").
+          // While stopping, a client is told to handshake again, not to give up: CometD's own
+          // replies would end it for good (its /meta/disconnect, a successful /meta/connect after
+          // it, or a refused handshake's reconnect "none" leave a client disconnected).
           @Override
           public boolean sendMeta(ServerSession to, ServerMessage.Mutable message) {
-            if (stopping && Channel.META_CONNECT.equals(message.getChannel())) {
-              message
-                  .getAdvice(true)
-                  .put(Message.RECONNECT_FIELD, Message.RECONNECT_HANDSHAKE_VALUE);
+            if (!stopping) {
+              return true;
+            }
+            String channel = message.getChannel();
+            if (Channel.META_DISCONNECT.equals(channel) && message.getId() == null) {
+              return false; // sent by endSessions(), not a reply to the client's own disconnect
+            }
+            if (Channel.META_CONNECT.equals(channel)) {
+              message.setSuccessful(false);
+              message.put(Message.ERROR_FIELD, "402::session_unknown");
+              handshakeAgain(message);
+            } else if (Channel.META_HANDSHAKE.equals(channel) && !message.isSuccessful()) {
+              handshakeAgain(message);
             }
             return true;
+          }
+
+          private void handshakeAgain(ServerMessage.Mutable message) {
+            Map<String, Object> advice = message.getAdvice(true);
+            advice.put(Message.RECONNECT_FIELD, Message.RECONNECT_HANDSHAKE_VALUE);
+            advice.put(Message.INTERVAL_FIELD, HANDSHAKE_AGAIN_AFTER_MS);
           }
         });
     bayeux.addListener(
@@ -216,8 +234,9 @@ public final class CometDNotifications implements AutoCloseable {
   /**
    * Ends every client's session; call before HTTP stops. A long-polling client's held {@code
    * /meta/connect} is answered at once (before, HTTP's graceful stop waited 2 s for it, then failed
-   * and the client saw an HTTP 500), with the advice to handshake again, so the client comes back
-   * when this or another node serves; handshakes are refused from now on.
+   * and the client saw an HTTP 500) as for an unknown session, with the advice to handshake again,
+   * so the client comes back when this or another node serves; handshakes are refused from now on,
+   * with the same advice.
    */
   public void endSessions() {
     stopping = true;

@@ -446,40 +446,96 @@ class CometDNotificationTest {
 
   // ---- stopping
 
+  /** The replies one client received on a meta channel, in order. */
+  private static List<Message> replies(BayeuxClient client, String metaChannel) {
+    List<Message> replies = new CopyOnWriteArrayList<>();
+    client
+        .getChannel(metaChannel)
+        .addListener(
+            (ClientSessionChannel.MessageListener) (channel, message) -> replies.add(message));
+    return replies;
+  }
+
+  private static void assertToldToHandshakeAgain(Message reply) {
+    assertThat(reply.isSuccessful()).as("%s", reply).isFalse();
+    assertThat(reply.getAdvice()).as("%s", reply).containsEntry("reconnect", "handshake");
+  }
+
   /**
-   * A long-polling client's {@code /meta/connect} is held by the server until a message or its
-   * timeout. Stopping the server answers it at once, telling the client to handshake again, and the
-   * stop itself succeeds: before, HTTP's graceful stop waited for the held request, failed, and the
-   * client saw an HTTP 500.
+   * A server that stops ends its clients' sessions and refuses handshakes, each time with the
+   * advice to handshake again: the client keeps trying until a node serves. CometD's own answers
+   * would leave it disconnected for good (its {@code /meta/disconnect}, or {@code reconnect:
+   * none}).
    */
   @Test
-  void stopping_the_server_answers_a_held_connect_with_the_advice_to_handshake_again()
-      throws Exception {
+  void a_stopping_server_tells_its_clients_to_handshake_again_and_they_do() throws Exception {
     TestServer stopping = TestServer.start(StoreKind.H2);
-    List<Message> connects = new CopyOnWriteArrayList<>();
-    int repliesBefore;
     try {
-      WorkbinFixture agents = new WorkbinFixture(stopping.http(), "cometd-stopping");
+      WorkbinFixture agents = new WorkbinFixture(stopping.http(), "cometd-ending");
       BayeuxClient client =
           client(new BayeuxClient(stopping.http().base() + CometDNotifications.PATH, transport()));
-      client
-          .getChannel(Channel.META_CONNECT)
-          .addListener(
-              (ClientSessionChannel.MessageListener) (channel, message) -> connects.add(message));
+      List<Message> connects = replies(client, Channel.META_CONNECT);
+      List<Message> handshakes = replies(client, Channel.META_HANDSHAKE);
       assertThat(handshake(client, bearerExt(agents.token("a1"))).isSuccessful()).isTrue();
       subscribe(client);
       org.awaitility.Awaitility.await("a held /meta/connect")
           .atMost(WAIT)
           .until(() -> stopping.server().notifications().heldConnects() == 1);
-      repliesBefore = connects.size();
+      int connectsBefore = connects.size();
+
+      stopping.server().notifications().endSessions();
+
+      org.awaitility.Awaitility.await("the held connect's reply")
+          .atMost(WAIT)
+          .until(() -> connects.size() > connectsBefore);
+      assertToldToHandshakeAgain(connects.get(connectsBefore));
+      org.awaitility.Awaitility.await("two refused handshakes after the first")
+          .atMost(WAIT)
+          .until(() -> handshakes.size() >= 3);
+      assertToldToHandshakeAgain(handshakes.get(1));
+      assertToldToHandshakeAgain(handshakes.get(2));
+      assertThat(client.isDisconnected()).as("the client gave up").isFalse();
+    } finally {
+      stopping.close();
+    }
+  }
+
+  /**
+   * A long-polling client's {@code /meta/connect} is held by the server until a message or its
+   * timeout. Stopping the server answers it at once, telling the client to handshake again (which
+   * it goes on trying), and the stop itself succeeds: before, HTTP's graceful stop waited for the
+   * held request, failed, and the client saw an HTTP 500.
+   */
+  @Test
+  void stopping_the_server_answers_a_held_connect_with_the_advice_to_handshake_again()
+      throws Exception {
+    TestServer stopping = TestServer.start(StoreKind.H2);
+    List<Message> connects;
+    List<Message> handshakes;
+    BayeuxClient client;
+    int connectsBefore;
+    try {
+      WorkbinFixture agents = new WorkbinFixture(stopping.http(), "cometd-stopping");
+      client =
+          client(new BayeuxClient(stopping.http().base() + CometDNotifications.PATH, transport()));
+      connects = replies(client, Channel.META_CONNECT);
+      handshakes = replies(client, Channel.META_HANDSHAKE);
+      assertThat(handshake(client, bearerExt(agents.token("a1"))).isSuccessful()).isTrue();
+      subscribe(client);
+      org.awaitility.Awaitility.await("a held /meta/connect")
+          .atMost(WAIT)
+          .until(() -> stopping.server().notifications().heldConnects() == 1);
+      connectsBefore = connects.size();
     } finally {
       stopping.close();
     }
     org.awaitility.Awaitility.await("the held connect's reply")
         .atMost(WAIT)
-        .until(() -> connects.size() > repliesBefore);
-    Message ended = connects.get(repliesBefore);
-    assertThat(ended.isSuccessful()).as("%s", ended).isTrue();
-    assertThat(ended.getAdvice()).as("%s", ended).containsEntry("reconnect", "handshake");
+        .until(() -> connects.size() > connectsBefore);
+    assertToldToHandshakeAgain(connects.get(connectsBefore));
+    org.awaitility.Awaitility.await("a handshake after the stop")
+        .atMost(WAIT)
+        .until(() -> handshakes.size() >= 2);
+    assertThat(client.isDisconnected()).as("the client gave up").isFalse();
   }
 }
