@@ -148,13 +148,15 @@ public final class JdbiStreamingRepository implements StreamingRepository {
   }
 
   /**
-   * Moves each session's cursor forward (never back) and sets its last poll, in the given order.
+   * Moves each session's cursor and last poll forward (never back: another node sharing the store
+   * may have written later ones), in the given order.
    */
   private static void updateProgress(Handle handle, Collection<Map.Entry<String, Progress>> rows) {
     var batch =
         handle.prepareBatch(
             "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor"
-                + " THEN cursor_seq ELSE :cursor END, last_poll_at = :lastPoll"
+                + " THEN cursor_seq ELSE :cursor END, last_poll_at = CASE WHEN last_poll_at >"
+                + " :lastPoll THEN last_poll_at ELSE :lastPoll END"
                 + " WHERE id = :id");
     for (Map.Entry<String, Progress> row : rows) {
       batch
