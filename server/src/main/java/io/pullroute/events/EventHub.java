@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -105,6 +106,11 @@ public final class EventHub implements AutoCloseable {
   private int waiterCount;
 
   public EventHub(EventLog log, int capacity) {
+    this(log, capacity, timer());
+  }
+
+  /** With the given timer for parked calls' timeouts (tests); the hub shuts it down on close. */
+  EventHub(EventLog log, int capacity, ScheduledExecutorService timeouts) {
     this.log = log;
     this.ring = new Event[capacity];
     this.headSeq = log.lastSeq();
@@ -114,17 +120,21 @@ public final class EventHub implements AutoCloseable {
     for (Event event : recent) {
       ring[(int) (event.seq() % capacity)] = event;
     }
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(
-            1, Thread.ofPlatform().name("pullroute-hub-timeouts").daemon().factory());
-    // A poll answered by an event cancels its timeout; drop it instead of keeping it queued.
-    timer.setRemoveOnCancelPolicy(true);
-    this.timeouts = timer;
+    this.timeouts = timeouts;
     this.tailer = new Thread(this::tail, "pullroute-hub-tailer");
     tailer.setDaemon(true);
     // A batch committed before this reads as a gap, and is read from the log.
     log.handOverTo(receiver);
     tailer.start();
+  }
+
+  private static ScheduledExecutorService timer() {
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(
+            1, Thread.ofPlatform().name("pullroute-hub-timeouts").daemon().factory());
+    // A poll answered by an event cancels its timeout; drop it instead of keeping it queued.
+    timer.setRemoveOnCancelPolicy(true);
+    return timer;
   }
 
   /** The newest {@code seq} the hub has seen; a new consumer starts after it. */
@@ -225,8 +235,12 @@ public final class EventHub implements AutoCloseable {
     if (ready != null) {
       return CompletableFuture.completedFuture(ready);
     }
-    waiter.timeout =
-        timeouts.schedule(() -> expire(waiter), wait.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      waiter.timeout =
+          timeouts.schedule(() -> expire(waiter), wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException closedMeanwhile) {
+      // The hub closed since the waiter registered: the close ended it, as every registered one.
+    }
     return waiter.future;
   }
 

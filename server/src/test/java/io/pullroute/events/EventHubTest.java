@@ -20,8 +20,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterEach;
@@ -630,6 +633,33 @@ class EventHubTest {
 
     assertThat(owned.get(5, TimeUnit.SECONDS).events()).isEmpty();
     assertThat(anonymous.get(5, TimeUnit.SECONDS).events()).isEmpty();
+    assertThat(hub.waiting()).isZero();
+  }
+
+  /**
+   * A call that registered just before the hub closed, and sets its timeout just after (on the
+   * stopped timer), is ended by the close like any parked call: before, setting the timeout threw
+   * and the poll answered 500. The timer here closes the hub at that moment.
+   */
+  @Test
+  void an_await_whose_timeout_comes_after_the_close_ends_with_an_empty_batch() throws Exception {
+    String org = newOrg();
+    AtomicReference<EventHub> closing = new AtomicReference<>();
+    ScheduledThreadPoolExecutor timer =
+        new ScheduledThreadPoolExecutor(1) {
+          @Override
+          public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+            closing.get().close();
+            return super.schedule(command, delay, unit);
+          }
+        };
+    EventHub hub = new EventHub(new JdbiEventLog(jdbi), 16, timer);
+    closing.set(hub);
+
+    CompletableFuture<EventBatch> parked =
+        hub.await(Interest.of(org, Set.of("list:A")), hub.headSeq(), 10, LONG, "x");
+
+    assertThat(parked.get(5, TimeUnit.SECONDS).events()).isEmpty();
     assertThat(hub.waiting()).isZero();
   }
 
