@@ -21,6 +21,7 @@ final class LiveSession {
 
   // guarded by lock
   private long cursor;
+  private long rewinds; // how many times the cursor was taken back; see position()
   private Instant lastPoll;
   private boolean dirty;
   private List<Subscription> subscriptions;
@@ -67,6 +68,21 @@ final class LiveSession {
     }
   }
 
+  /**
+   * Where a poll starts: the cursor, and how many times it was taken back before. A poll answered
+   * after another rewind does not move the cursor (see {@link #advance}).
+   */
+  record Position(long cursor, long rewinds) {}
+
+  Position position() {
+    lock.lock();
+    try {
+      return new Position(cursor, rewinds);
+    } finally {
+      lock.unlock();
+    }
+  }
+
   Instant lastPoll() {
     lock.lock();
     try {
@@ -103,11 +119,16 @@ final class LiveSession {
     }
   }
 
-  /** Moves the cursor forward (never back: a superseded poll may answer late). */
-  void advance(long to) {
+  /**
+   * Moves the cursor forward to {@code to}, where a poll that started {@code from} ended: never
+   * back (a superseded poll may answer late), and not at all when the cursor was taken back since
+   * the poll started (it matched events against what the session no longer hears alone, and passed
+   * over the others).
+   */
+  void advance(Position from, long to) {
     lock.lock();
     try {
-      if (to > cursor) {
+      if (from.rewinds() == rewinds && to > cursor) {
         cursor = to;
         dirty = true;
       }
@@ -223,11 +244,13 @@ final class LiveSession {
   /**
    * Takes the cursor back to where it was at the last check: the events since then were matched
    * against subscriptions or keys that another node has changed meanwhile. They come again (at
-   * least once), those of the new subscriptions among them.
+   * least once), those of the new subscriptions among them. Polls that started before do not move
+   * the cursor; end them.
    */
   void rewindToLastCheck() {
     lock.lock();
     try {
+      rewinds++;
       if (cursorAtCheck < cursor) {
         cursor = cursorAtCheck;
         dirty = true;

@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * The Alvaria-compatible streaming API without HTTP: sessions, long polls, acknowledgement and
  * subscriptions. A session's definition, cursor, pending events and subscriptions are in the store;
  * this node caches them, writes cursors in batches every {@link #CURSOR_WRITES} (a crash
- * redelivers, never loses) and writes pending events before they are answered. Thread-safe.
+ * redelivers, never loses; but the stored cursor never moves back, so a crash forgets where {@link
+ * #recheck} took a cursor back to) and writes pending events before they are answered. Thread-safe.
  */
 public final class StreamingService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamingService.class);
@@ -185,6 +186,7 @@ public final class StreamingService implements AutoCloseable {
     Instant now = clock.instant();
     live.touch(now);
     Interest interest = interest(principal, live);
+    LiveSession.Position from = live.position();
     if (live.session.requireAcknowledgement()) {
       List<Event> pending = live.pending(maxEvents);
       if (!pending.isEmpty()) {
@@ -192,24 +194,27 @@ public final class StreamingService implements AutoCloseable {
         List<Event> answer = new ArrayList<>(pending);
         if (pending.size() < maxEvents) {
           answer.addAll(
-              deliver(live, hub.read(interest, live.cursor(), maxEvents - pending.size())));
+              deliver(live, from, hub.read(interest, from.cursor(), maxEvents - pending.size())));
         }
         return CompletableFuture.completedFuture(answer);
       }
     }
-    return hub.await(interest, live.cursor(), maxEvents, pollWait, sessionId)
-        .thenApplyAsync(batch -> deliver(live, batch), completions);
+    return hub.await(interest, from.cursor(), maxEvents, pollWait, sessionId)
+        .thenApplyAsync(batch -> deliver(live, from, batch), completions);
   }
 
-  /** Records what a poll hands out: pending first for acknowledgement, then the cursor. */
-  private List<Event> deliver(LiveSession live, EventBatch batch) {
+  /**
+   * Records what a poll that started {@code from} hands out: pending first for acknowledgement,
+   * then the cursor.
+   */
+  private List<Event> deliver(LiveSession live, LiveSession.Position from, EventBatch batch) {
     Instant now = clock.instant();
     if (live.session.requireAcknowledgement() && !batch.isEmpty()) {
       // Written before the answer leaves: after a crash these events come again.
       repository.addPending(live.id(), batch.events(), batch.cursor(), now);
       live.addPending(batch.events());
     }
-    live.advance(batch.cursor());
+    live.advance(from, batch.cursor());
     live.touch(now);
     return batch.events();
   }
@@ -466,10 +471,11 @@ public final class StreamingService implements AutoCloseable {
     live.polledElsewhere(stored.get().lastPoll());
     Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
     // Under the session's lock, as a save is: a save here and this read cannot interleave.
+    boolean hearsMore;
     live.lock.lock();
     try {
       List<Subscription> subscriptions = repository.subscriptions(live.id());
-      boolean hearsMore = !live.baseAtCheck().containsAll(base);
+      hearsMore = !live.baseAtCheck().containsAll(base);
       if (!subscriptions.equals(live.subscriptions())) {
         live.subscriptions(subscriptions);
         hearsMore = true;
@@ -480,6 +486,11 @@ public final class StreamingService implements AutoCloseable {
       live.checked(now, cursor, base);
     } finally {
       live.lock.unlock();
+    }
+    if (hearsMore) {
+      // A poll parked with what the session heard before ends now: the client polls again, and
+      // hears the rest from the cursor of the last check.
+      hub.supersede(live.id());
     }
   }
 

@@ -1,9 +1,12 @@
 package io.pullroute.streaming;
 
 import static io.pullroute.streaming.StreamingFixture.ids;
+import static io.pullroute.streaming.StreamingFixture.list;
+import static io.pullroute.streaming.StreamingFixture.outreachStatus;
 import static io.pullroute.streaming.StreamingFixture.pullModeEvent;
 import static io.pullroute.streaming.StreamingFixture.type;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient.Response;
@@ -12,6 +15,9 @@ import io.pullroute.testing.TestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,6 +131,55 @@ class TwoNodesTest {
     String next = onFirst.publishOutreach(2);
     onFirst.settle();
     assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(passed, next);
+  }
+
+  /**
+   * A poll parked at the first node with the subscriptions it read before passes over the events of
+   * a subscription saved through the second. When the first node's check takes the cursor back,
+   * that poll ends, and moves the cursor nowhere: the next poll hears the passed-over event.
+   * Before, the parked poll answered its next event later and moved the cursor past the passed-over
+   * one, which was lost.
+   */
+  @Test
+  void a_poll_parked_before_the_check_does_not_undo_its_going_back() throws Exception {
+    try (TestServer one =
+            TestServer.start(
+                StoreKind.POSTGRES, config -> config.withPollWait(Duration.ofSeconds(60)));
+        TestServer two = one.anotherNode()) {
+      StreamingFixture onOne = new StreamingFixture(one, "two-nodes-parked");
+      StreamingFixture onTwo = onOne.on(two);
+      String session = onOne.sessionV3(onOne.admin, false);
+      onOne.subscribed(onOne.admin, 3, session, campaign("c1"));
+      String held = onOne.publish("outreach.status", "campaigns", "c1", outreachStatus(1));
+      onOne.settle();
+      assertThat(ids(onOne.events(onOne.admin, 3, session, 5))).containsExactly(held);
+
+      onTwo.subscribed(onTwo.admin, 3, session, campaign("c2"));
+      String passed = onOne.publish("outreach.status", "campaigns", "c2", outreachStatus(2));
+      onOne.settle();
+      int waitingBefore = one.server().hub().waiting();
+      CompletableFuture<Response> parked = onOne.pollAsync(onOne.admin, 3, session, 5);
+      await("the parked poll")
+          .atMost(Duration.ofSeconds(10))
+          .until(() -> one.server().hub().waiting() > waitingBefore);
+
+      one.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+      Response listed =
+          onOne.call("GET", onOne.base(3) + "/subscriptions", onOne.admin, session, null);
+      assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+      String after = onOne.publish("outreach.status", "campaigns", "c1", outreachStatus(3));
+      onOne.settle();
+
+      Response answered = parked.get(30, TimeUnit.SECONDS);
+      assertThat(answered.status()).as(answered.toString()).isEqualTo(200);
+      List<String> heard = new ArrayList<>(ids(list(answered.json().get("events"))));
+      heard.addAll(ids(onOne.events(onOne.admin, 3, session, 5)));
+      assertThat(heard).contains(passed, after);
+    }
+  }
+
+  private static Map<String, Object> campaign(String id) {
+    return StreamingFixture.criteria("outreach", List.of("all"), "campaigns", List.of(id));
   }
 
   /**
