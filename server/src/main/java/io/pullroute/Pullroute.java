@@ -128,6 +128,7 @@ public final class Pullroute implements AutoCloseable {
                       : Duration.ZERO)
               .start();
       routing.onAudienceChange(streaming::audienceChanged);
+      admin.onWorkbinsChange(streaming::audienceChangedIn);
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, clock);
       notifications = new CometDNotifications(auth);
       bridge = new WorkbinBridge(notifications, routing);

@@ -9,6 +9,7 @@ import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The rules of administration: what must exist before something may refer to it, and how secrets
@@ -21,6 +22,7 @@ public final class AdminService {
   private final AdminRepository repository;
   private final PasswordHasher hasher;
   private final InstantSource clock;
+  private volatile Consumer<String> workbinsChanged = orgId -> {};
 
   public AdminService(AdminRepository repository, PasswordHasher hasher, InstantSource clock) {
     this.repository = repository;
@@ -37,6 +39,15 @@ public final class AdminService {
     return repository;
   }
 
+  /**
+   * Tells {@code listener} the organization of every change that may change whose workbins a list
+   * is: an agent group's members, a place group's places, a user's place, a list's owner. Streaming
+   * sessions listen to refresh what their users hear.
+   */
+  public void onWorkbinsChange(Consumer<String> listener) {
+    this.workbinsChanged = listener;
+  }
+
   // ---- users
 
   public User createUser(User user, String password, String correlationId) {
@@ -49,11 +60,14 @@ public final class AdminService {
 
   /** Updates a user; a null {@code password} keeps the current one. */
   public User updateUser(User user, String password, String correlationId) {
-    user(user.orgId(), user.id());
+    User before = user(user.orgId(), user.id());
     repository.updateUser(
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "updated")));
+    if (!java.util.Objects.equals(before.place(), user.place())) {
+      workbinsChanged.accept(user.orgId());
+    }
     return user(user.orgId(), user.id());
   }
 
@@ -85,6 +99,7 @@ public final class AdminService {
   public MemberGroup createGroup(MemberGroup group, String correlationId) {
     checkMembers(group);
     repository.insertGroup(group, teamEvent(group, "created", correlationId));
+    agentGroupChanged(group.kind(), group.orgId());
     return group(group.kind(), group.orgId(), group.id());
   }
 
@@ -92,6 +107,7 @@ public final class AdminService {
     group(group.kind(), group.orgId(), group.id());
     checkMembers(group);
     repository.updateGroup(group, teamEvent(group, "updated", correlationId));
+    agentGroupChanged(group.kind(), group.orgId());
     return group(group.kind(), group.orgId(), group.id());
   }
 
@@ -129,6 +145,13 @@ public final class AdminService {
     if (!repository.deleteGroup(kind, orgId, id, outbox)) {
       throw new NotFound(kind.label(), id);
     }
+    agentGroupChanged(kind, orgId);
+  }
+
+  private void agentGroupChanged(MemberGroup.Kind kind, String orgId) {
+    if (kind == MemberGroup.Kind.AGENT_GROUP) {
+      workbinsChanged.accept(orgId);
+    }
   }
 
   private void checkMembers(MemberGroup group) {
@@ -146,12 +169,14 @@ public final class AdminService {
 
   public PlaceGroup createPlaceGroup(PlaceGroup group) {
     repository.insertPlaceGroup(group);
+    workbinsChanged.accept(group.orgId());
     return placeGroup(group.orgId(), group.id());
   }
 
   public PlaceGroup updatePlaceGroup(PlaceGroup group) {
     placeGroup(group.orgId(), group.id());
     repository.updatePlaceGroup(group);
+    workbinsChanged.accept(group.orgId());
     return placeGroup(group.orgId(), group.id());
   }
 
@@ -167,6 +192,7 @@ public final class AdminService {
     if (!repository.deletePlaceGroup(orgId, id)) {
       throw new NotFound("place group", id);
     }
+    workbinsChanged.accept(orgId);
   }
 
   // ---- lists
@@ -174,6 +200,7 @@ public final class AdminService {
   public WorkList createList(WorkList list) {
     checkOwner(list);
     repository.insertList(list);
+    workbinsChanged.accept(list.orgId());
     return list(list.orgId(), list.id());
   }
 
@@ -181,6 +208,7 @@ public final class AdminService {
     list(list.orgId(), list.id());
     checkOwner(list);
     repository.updateList(list);
+    workbinsChanged.accept(list.orgId());
     return list(list.orgId(), list.id());
   }
 

@@ -354,6 +354,24 @@ public final class StreamingService implements AutoCloseable {
     }
   }
 
+  /**
+   * Tells the sessions of the users of {@code orgId} that what they hear may have changed (an
+   * administrator changed whose workbins its lists are): each rereads it at its next poll.
+   */
+  public void audienceChangedIn(String orgId) {
+    audience.clear(); // users without a session here too: not kept by organization
+    sessionsByUser.forEach(
+        (userId, sessionIds) -> {
+          boolean inOrganization =
+              sessionIds.stream()
+                  .map(sessions::get)
+                  .anyMatch(live -> live != null && live.session.orgId().equals(orgId));
+          if (inOrganization) {
+            audienceChanged(userId);
+          }
+        });
+  }
+
   private Interest interest(Principal principal, LiveSession live) {
     Set<String> base = principal.isUser() ? keysOf(principal.subject()) : Set.of();
     List<Subscription> subscriptions = live.subscriptions();

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -387,6 +388,39 @@ class LongPollTest {
   }
 
   // ---- audience
+
+  /**
+   * An agent added to an agent group hears the group's workbin (a list it owns) from the next poll:
+   * the administrator's change tells the sessions of the organization. Before, a node kept what an
+   * agent heard for up to 5 seconds, and the workbin's events of those seconds were lost to it.
+   */
+  @Test
+  void an_agent_added_to_an_agent_group_hears_its_workbin_from_the_next_poll() {
+    StreamingFixture org = fixture("a1", "a3");
+    String agent = org.token("a3");
+    String session = org.session(agent, 3);
+    assertThat(org.events(agent, 3, session, 5)).as("before it is in the group").isEmpty();
+
+    JsonNode team = list(org.http().get("/api/v1/agent-groups", org.admin).json()).getFirst();
+    List<String> members = new ArrayList<>();
+    team.get("members").forEach(member -> members.add(member.asText()));
+    members.add(org.id("a3"));
+    Response added =
+        org.http()
+            .patch(
+                "/api/v1/agent-groups/" + team.get("id").asText(),
+                org.admin,
+                Map.of("members", members));
+    assertThat(added.status()).as(added.toString()).isEqualTo(200);
+    String owned = org.intake(org.webChannel, "for the team");
+    org.settle();
+
+    assertThat(
+            org.events(agent, 3, session, 200).stream()
+                .filter(event -> type(event).equals("pullMode.ListRequestReceived"))
+                .map(event -> pullModeEvent(event).get("id").asText()))
+        .containsExactly(owned);
+  }
 
   @Test
   void an_agent_hears_itself_its_lists_and_its_conversations_but_not_other_lists_or_agents() {
