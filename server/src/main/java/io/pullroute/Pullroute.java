@@ -11,6 +11,7 @@ import io.pullroute.admin.CachedAdminRepository;
 import io.pullroute.admin.Demo;
 import io.pullroute.admin.JdbiAdminRepository;
 import io.pullroute.admin.OrganizationService;
+import io.pullroute.admin.User;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.JdbiCredentialRepository;
 import io.pullroute.auth.PasswordHasher;
@@ -99,6 +100,8 @@ public final class Pullroute implements AutoCloseable {
           new AdminService(
               new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())), hasher, clock);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
+      auth.checkUsersAgainst(
+          (orgId, userId) -> admin.repository().findUser(orgId, userId).map(User::roles));
 
       if (config.operatorSecret() != null) {
         auth.ensureClient(OPERATOR_CLIENT, null, config.operatorSecret(), Set.of(Scopes.OPERATOR));

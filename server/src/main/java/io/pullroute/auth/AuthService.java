@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BiFunction;
 
 /** Grants tokens and authenticates callers. Thread-safe. */
 public final class AuthService {
@@ -23,6 +24,7 @@ public final class AuthService {
   private final Set<String> acceptedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TokenService tokens;
   private final PasswordHasher hasher;
+  private volatile BiFunction<String, String, Optional<Set<String>>> userRoles; // null: no check
 
   public AuthService(CredentialRepository credentials, TokenService tokens, PasswordHasher hasher) {
     this.credentials = credentials;
@@ -89,7 +91,28 @@ public final class AuthService {
     if (!authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new Unauthenticated("Authorization header must be 'Bearer <access token>'");
     }
-    return tokens.verify(authorizationHeader.substring(7).trim());
+    Principal principal = tokens.verify(authorizationHeader.substring(7).trim());
+    BiFunction<String, String, Optional<Set<String>>> currentRoles = userRoles;
+    if (principal.isUser() && currentRoles != null) {
+      Optional<Set<String>> roles = currentRoles.apply(principal.orgId(), principal.subject());
+      if (roles.isEmpty()) {
+        throw new Unauthenticated("the user of this access token no longer exists");
+      }
+      if (!roles.get().equals(principal.roles())) {
+        throw new Unauthenticated(
+            "the roles of this access token's user have changed: request a new token");
+      }
+    }
+    return principal;
+  }
+
+  /**
+   * Checks every user token against its user as it is now: {@code roles} answers a user's roles,
+   * empty when the user no longer exists. A token of a deleted user, or of a user whose roles
+   * changed since it was granted, is refused (401) from then on, not only when it expires.
+   */
+  public void checkUsersAgainst(BiFunction<String, String, Optional<Set<String>>> roles) {
+    this.userRoles = roles;
   }
 
   /** Whether {@code apiKey} is the API key of {@code orgId}. */

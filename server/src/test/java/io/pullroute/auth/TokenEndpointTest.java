@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
@@ -300,5 +301,47 @@ class TokenEndpointTest {
     Response response = http.post("/api/v1/lists", agent, Map.of("name", "Nope"));
     assertThat(response.status()).isEqualTo(403);
     assertThat(response.json().get("code").asInt()).isEqualTo(403);
+  }
+
+  /** Creates a user of the organization; answers its id. */
+  private static String user(String username, String... roles) {
+    Response created =
+        http.post(
+            "/api/v1/users",
+            org.adminToken(),
+            Map.of("username", username, "password", "pw-" + username, "roles", List.of(roles)));
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    return created.json().get("id").asText();
+  }
+
+  @Test
+  void the_token_of_a_user_deleted_since_it_was_granted_is_a_401() {
+    String id = user("carol", "agent");
+    String token = http.userToken("tokens", "carol", "pw-carol");
+    assertThat(http.get("/api/v1/me", token).status()).isEqualTo(200);
+
+    assertThat(http.delete("/api/v1/users/" + id, org.adminToken()).status()).isEqualTo(204);
+
+    Response refused = http.get("/api/v1/me", token);
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
+    assertThat(refused.json().get("message").asText()).contains("no longer exists");
+  }
+
+  @Test
+  void a_token_granted_before_its_users_roles_changed_is_a_401_and_a_new_one_has_the_new_roles() {
+    String id = user("dave", "agent", "admin");
+    String before = http.userToken("tokens", "dave", "pw-dave");
+    assertThat(http.get("/api/v1/users", before).status()).isEqualTo(200);
+
+    Response changed =
+        http.patch("/api/v1/users/" + id, org.adminToken(), Map.of("roles", List.of("agent")));
+    assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+
+    Response refused = http.get("/api/v1/users", before);
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
+    assertThat(refused.json().get("message").asText()).contains("roles");
+    String after = http.userToken("tokens", "dave", "pw-dave");
+    assertThat(http.get("/api/v1/users", after).status()).isEqualTo(403);
+    assertThat(http.get("/api/v1/me", after).status()).isEqualTo(200);
   }
 }
