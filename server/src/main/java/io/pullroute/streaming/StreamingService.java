@@ -193,8 +193,12 @@ public final class StreamingService implements AutoCloseable {
         hub.supersede(sessionId);
         List<Event> answer = new ArrayList<>(pending);
         if (pending.size() < maxEvents) {
-          answer.addAll(
-              deliver(live, from, hub.read(interest, from.cursor(), maxEvents - pending.size())));
+          List<Event> read =
+              deliver(live, from, hub.read(interest, from.cursor(), maxEvents - pending.size()));
+          // After a check took the cursor back (see recheck), what is read may be pending already.
+          Set<String> answered = new HashSet<>();
+          pending.forEach(event -> answered.add(event.id()));
+          read.stream().filter(event -> answered.add(event.id())).forEach(answer::add);
         }
         return CompletableFuture.completedFuture(answer);
       }
