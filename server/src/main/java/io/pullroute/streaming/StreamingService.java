@@ -30,6 +30,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import org.slf4j.Logger;
@@ -88,6 +89,8 @@ public final class StreamingService implements AutoCloseable {
   private final ConcurrentHashMap<String, LiveSession> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Set<String>> sessionsByUser = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, CachedKeys> audience = new ConcurrentHashMap<>();
+  // Counts audience changes: keys read while one happened are not cached (they may predate it).
+  private final AtomicLong audienceChanges = new AtomicLong();
   private final ConcurrentHashMap<String, ReentrantLock> creates = new ConcurrentHashMap<>();
   private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
   private final ScheduledExecutorService housekeeping =
@@ -352,6 +355,7 @@ public final class StreamingService implements AutoCloseable {
 
   /** Tells the sessions of {@code userId} that what it hears changed (subscribed, joined …). */
   public void audienceChanged(String userId) {
+    audienceChanges.incrementAndGet();
     audience.remove(userId);
     for (String sessionId : sessionsByUser.getOrDefault(userId, Set.of())) {
       hub.supersede(sessionId);
@@ -363,6 +367,7 @@ public final class StreamingService implements AutoCloseable {
    * administrator changed whose workbins its lists are): each rereads it at its next poll.
    */
   public void audienceChangedIn(String orgId) {
+    audienceChanges.incrementAndGet();
     audience.clear(); // users without a session here too: not kept by organization
     sessionsByUser.forEach(
         (userId, sessionIds) -> {
@@ -429,15 +434,24 @@ public final class StreamingService implements AutoCloseable {
     return loadKeys(userId);
   }
 
-  /** {@link #keysOf} read from the store now, and cached. */
+  /**
+   * {@link #keysOf} read from the store now, and cached unless an audience change came while they
+   * were read (the change's commit may be after the reads, its forgetting before the caching).
+   */
   private Set<String> loadKeys(String userId) {
+    long changes = audienceChanges.get();
     Set<String> keys = new HashSet<>();
     keys.add(Audience.user(userId));
     directory.subscribedLists(userId).forEach(list -> keys.add(Audience.list(list)));
     directory.conversationsOf(userId).forEach(c -> keys.add(Audience.conversation(c)));
     repository.workbinsOf(userId).forEach(workbin -> keys.add(Audience.workbin(workbin)));
     Set<String> frozen = Set.copyOf(keys);
-    audience.put(userId, new CachedKeys(frozen, System.nanoTime()));
+    if (audienceChanges.get() == changes) {
+      audience.put(userId, new CachedKeys(frozen, System.nanoTime()));
+      if (audienceChanges.get() != changes) {
+        audience.remove(userId); // a change came meanwhile: these keys may predate it
+      }
+    }
     return frozen;
   }
 
