@@ -6,14 +6,21 @@ import io.pullroute.common.PullrouteException.Unauthenticated;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Grants tokens and authenticates callers. Thread-safe. */
 public final class AuthService {
+  private static final Logger LOG = LoggerFactory.getLogger(AuthService.class);
+  private static final Duration CHECK_FAILURE_LOG_EVERY = Duration.ofMinutes(1);
+
   /** A hash compared against when a client or user is unknown, so both take equally long. */
   private static final String DUMMY_HASH =
       new PasswordHasher().hash("pullroute-dummy-secret-for-timing");
@@ -25,6 +32,7 @@ public final class AuthService {
   private final TokenService tokens;
   private final PasswordHasher hasher;
   private volatile BiFunction<String, String, Optional<Set<String>>> userRoles; // null: no check
+  private final AtomicLong lastCheckFailureLog = new AtomicLong(System.nanoTime() - (1L << 62));
 
   public AuthService(CredentialRepository credentials, TokenService tokens, PasswordHasher hasher) {
     this.credentials = credentials;
@@ -94,7 +102,20 @@ public final class AuthService {
     Principal principal = tokens.verify(authorizationHeader.substring(7).trim());
     BiFunction<String, String, Optional<Set<String>>> currentRoles = userRoles;
     if (principal.isUser() && currentRoles != null) {
-      Optional<Set<String>> roles = currentRoles.apply(principal.orgId(), principal.subject());
+      Optional<Set<String>> roles;
+      try {
+        roles = currentRoles.apply(principal.orgId(), principal.subject());
+      } catch (RuntimeException storeFailed) {
+        // The store cannot say now: the token's signature and expiry stand alone, as they did
+        // before users were checked, rather than every call failing with the store.
+        long now = System.nanoTime();
+        long last = lastCheckFailureLog.get();
+        if (now - last > CHECK_FAILURE_LOG_EVERY.toNanos()
+            && lastCheckFailureLog.compareAndSet(last, now)) {
+          LOG.warn("user tokens accepted unchecked: the store did not answer", storeFailed);
+        }
+        return principal;
+      }
       if (roles.isEmpty()) {
         throw new Unauthenticated("the user of this access token no longer exists");
       }
@@ -109,7 +130,8 @@ public final class AuthService {
   /**
    * Checks every user token against its user as it is now: {@code roles} answers a user's roles,
    * empty when the user no longer exists. A token of a deleted user, or of a user whose roles
-   * changed since it was granted, is refused (401) from then on, not only when it expires.
+   * changed since it was granted, is refused (401) from then on, not only when it expires. When
+   * {@code roles} fails (the store is down), the token is accepted on its signature and expiry.
    */
   public void checkUsersAgainst(BiFunction<String, String, Optional<Set<String>>> roles) {
     this.userRoles = roles;

@@ -207,6 +207,9 @@ public final class CometDNotifications implements AutoCloseable {
       } catch (PullrouteException refused) {
         LOG.debug("CometD handshake refused: {}", refused.getMessage());
         return false;
+      } catch (RuntimeException failed) {
+        LOG.warn("CometD handshake refused: checking its token failed", failed);
+        return false;
       }
     }
 
