@@ -148,11 +148,7 @@ class TwoNodesTest {
         TestServer two = one.anotherNode()) {
       StreamingFixture onOne = new StreamingFixture(one, "two-nodes-parked");
       StreamingFixture onTwo = onOne.on(two);
-      String session = onOne.sessionV3(onOne.admin, false);
-      onOne.subscribed(onOne.admin, 3, session, campaign("c1"));
-      String held = onOne.publish("outreach.status", "campaigns", "c1", outreachStatus(1));
-      onOne.settle();
-      assertThat(ids(onOne.events(onOne.admin, 3, session, 5))).containsExactly(held);
+      String session = heardCampaignC1(onOne, false).session();
 
       onTwo.subscribed(onTwo.admin, 3, session, campaign("c2"));
       String passed = onOne.publish("outreach.status", "campaigns", "c2", outreachStatus(2));
@@ -187,16 +183,29 @@ class TwoNodesTest {
   void events_come_once_in_an_answer_after_the_check_went_back_over_pending_ones() {
     StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-pending");
     StreamingFixture onSecond = onFirst.on(second);
-    String session = onFirst.sessionV3(onFirst.admin, true);
-    onFirst.subscribed(onFirst.admin, 3, session, campaign("c1"));
-    String pending = onFirst.publish("outreach.status", "campaigns", "c1", outreachStatus(1));
-    onFirst.settle();
-    assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(pending);
+    Held held = heardCampaignC1(onFirst, true);
+    String session = held.session();
+    String pending = held.event();
 
     onSecond.subscribed(onSecond.admin, 3, session, campaign("c2"));
     first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
 
     assertThat(ids(onFirst.events(onFirst.admin, 3, session, 5))).containsExactly(pending);
+  }
+
+  private record Held(String session, String event) {}
+
+  /**
+   * A new session of the admin client subscribed to campaign c1 through {@code node}, which has
+   * returned one event of it.
+   */
+  private static Held heardCampaignC1(StreamingFixture node, boolean acknowledge) {
+    String session = node.sessionV3(node.admin, acknowledge);
+    node.subscribed(node.admin, 3, session, campaign("c1"));
+    String heard = node.publish("outreach.status", "campaigns", "c1", outreachStatus(1));
+    node.settle();
+    assertThat(ids(node.events(node.admin, 3, session, 5))).containsExactly(heard);
+    return new Held(session, heard);
   }
 
   private static Map<String, Object> campaign(String id) {
