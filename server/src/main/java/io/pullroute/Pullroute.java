@@ -20,6 +20,7 @@ import io.pullroute.auth.Scopes;
 import io.pullroute.auth.TokenRoutes;
 import io.pullroute.auth.TokenService;
 import io.pullroute.config.Config;
+import io.pullroute.events.AudienceChanges;
 import io.pullroute.events.EventCatalog;
 import io.pullroute.events.EventHub;
 import io.pullroute.events.EventPublisher;
@@ -130,8 +131,10 @@ public final class Pullroute implements AutoCloseable {
                       ? StreamingService.SHARED_STORE_RECHECK
                       : Duration.ZERO)
               .start();
-      routing.onAudienceChange(streaming::audienceChanged);
-      admin.onWorkbinsChange(streaming::audienceChangedIn);
+      routing.onAudienceChange(
+          AudienceChanges.of(streaming::audienceMark, streaming::audienceChanged));
+      admin.onWorkbinsChange(
+          AudienceChanges.of(streaming::audienceMark, streaming::audienceChangedIn));
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, clock);
       notifications = new CometDNotifications(auth);
       bridge = new WorkbinBridge(notifications, routing);

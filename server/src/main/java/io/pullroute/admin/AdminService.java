@@ -3,13 +3,13 @@ package io.pullroute.admin;
 import io.pullroute.auth.PasswordHasher;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
+import io.pullroute.events.AudienceChanges;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.Outbox;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 
 /**
  * The rules of administration: what must exist before something may refer to it, and how secrets
@@ -22,7 +22,7 @@ public final class AdminService {
   private final AdminRepository repository;
   private final PasswordHasher hasher;
   private final InstantSource clock;
-  private volatile Consumer<String> workbinsChanged = orgId -> {};
+  private volatile AudienceChanges workbinsChanged = AudienceChanges.NONE;
 
   public AdminService(AdminRepository repository, PasswordHasher hasher, InstantSource clock) {
     this.repository = repository;
@@ -44,7 +44,7 @@ public final class AdminService {
    * is: an agent group's members, a place group's places, a user's place, a list's owner. Streaming
    * sessions listen to refresh what their users hear.
    */
-  public void onWorkbinsChange(Consumer<String> listener) {
+  public void onWorkbinsChange(AudienceChanges listener) {
     this.workbinsChanged = listener;
   }
 
@@ -61,12 +61,13 @@ public final class AdminService {
   /** Updates a user; a null {@code password} keeps the current one. */
   public User updateUser(User user, String password, String correlationId) {
     User before = user(user.orgId(), user.id());
+    long mark = workbinsChanged.mark();
     repository.updateUser(
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "updated")));
     if (!java.util.Objects.equals(before.place(), user.place())) {
-      workbinsChanged.accept(user.orgId());
+      workbinsChanged.changed(user.orgId(), mark);
     }
     return user(user.orgId(), user.id());
   }
@@ -98,16 +99,18 @@ public final class AdminService {
 
   public MemberGroup createGroup(MemberGroup group, String correlationId) {
     checkMembers(group);
+    long mark = workbinsChanged.mark();
     repository.insertGroup(group, teamEvent(group, "created", correlationId));
-    agentGroupChanged(group.kind(), group.orgId());
+    agentGroupChanged(group.kind(), group.orgId(), mark);
     return group(group.kind(), group.orgId(), group.id());
   }
 
   public MemberGroup updateGroup(MemberGroup group, String correlationId) {
     group(group.kind(), group.orgId(), group.id());
     checkMembers(group);
+    long mark = workbinsChanged.mark();
     repository.updateGroup(group, teamEvent(group, "updated", correlationId));
-    agentGroupChanged(group.kind(), group.orgId());
+    agentGroupChanged(group.kind(), group.orgId(), mark);
     return group(group.kind(), group.orgId(), group.id());
   }
 
@@ -142,15 +145,16 @@ public final class AdminService {
         kind == MemberGroup.Kind.TEAM
             ? outbox(correlationId, AdminEvents.teamDeleted(id))
             : Outbox.NONE;
+    long mark = workbinsChanged.mark();
     if (!repository.deleteGroup(kind, orgId, id, outbox)) {
       throw new NotFound(kind.label(), id);
     }
-    agentGroupChanged(kind, orgId);
+    agentGroupChanged(kind, orgId, mark);
   }
 
-  private void agentGroupChanged(MemberGroup.Kind kind, String orgId) {
+  private void agentGroupChanged(MemberGroup.Kind kind, String orgId, long mark) {
     if (kind == MemberGroup.Kind.AGENT_GROUP) {
-      workbinsChanged.accept(orgId);
+      workbinsChanged.changed(orgId, mark);
     }
   }
 
@@ -168,15 +172,17 @@ public final class AdminService {
   // ---- place groups
 
   public PlaceGroup createPlaceGroup(PlaceGroup group) {
+    long mark = workbinsChanged.mark();
     repository.insertPlaceGroup(group);
-    workbinsChanged.accept(group.orgId());
+    workbinsChanged.changed(group.orgId(), mark);
     return placeGroup(group.orgId(), group.id());
   }
 
   public PlaceGroup updatePlaceGroup(PlaceGroup group) {
     placeGroup(group.orgId(), group.id());
+    long mark = workbinsChanged.mark();
     repository.updatePlaceGroup(group);
-    workbinsChanged.accept(group.orgId());
+    workbinsChanged.changed(group.orgId(), mark);
     return placeGroup(group.orgId(), group.id());
   }
 
@@ -189,26 +195,29 @@ public final class AdminService {
   }
 
   public void deletePlaceGroup(String orgId, String id) {
+    long mark = workbinsChanged.mark();
     if (!repository.deletePlaceGroup(orgId, id)) {
       throw new NotFound("place group", id);
     }
-    workbinsChanged.accept(orgId);
+    workbinsChanged.changed(orgId, mark);
   }
 
   // ---- lists
 
   public WorkList createList(WorkList list) {
     checkOwner(list);
+    long mark = workbinsChanged.mark();
     repository.insertList(list);
-    workbinsChanged.accept(list.orgId());
+    workbinsChanged.changed(list.orgId(), mark);
     return list(list.orgId(), list.id());
   }
 
   public WorkList updateList(WorkList list) {
     list(list.orgId(), list.id());
     checkOwner(list);
+    long mark = workbinsChanged.mark();
     repository.updateList(list);
-    workbinsChanged.accept(list.orgId());
+    workbinsChanged.changed(list.orgId(), mark);
     return list(list.orgId(), list.id());
   }
 

@@ -15,6 +15,7 @@ import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.events.Audience;
+import io.pullroute.events.AudienceChanges;
 import io.pullroute.events.EventDraft;
 import io.pullroute.routing.RoutingRepository.Locks;
 import java.time.Duration;
@@ -42,7 +43,7 @@ public final class RoutingService {
   private final RoutingRepository repository;
   private final AdminRepository admin;
   private final GroupCommit group;
-  private volatile Consumer<String> audienceChanged = userId -> {};
+  private volatile AudienceChanges audienceChanges = AudienceChanges.NONE;
   private volatile Consumer<String> subscriptionsChanged = listId -> {};
 
   public RoutingService(RoutingRepository repository, AdminRepository admin) {
@@ -60,8 +61,8 @@ public final class RoutingService {
    * Tells {@code listener} the id of every user whose default audience a command changed: a
    * subscription, a join, a leave, a close. Streaming sessions listen to refresh what they hear.
    */
-  public void onAudienceChange(Consumer<String> listener) {
-    this.audienceChanged = listener;
+  public void onAudienceChange(AudienceChanges listener) {
+    this.audienceChanges = listener;
   }
 
   /**
@@ -579,6 +580,7 @@ public final class RoutingService {
         repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
     Channel channel = channel(current);
     List<String> leaving = new ArrayList<>();
+    long mark = audienceChanges.mark();
     Conversation result =
         commit(
             orgId,
@@ -623,7 +625,7 @@ public final class RoutingService {
               }
               return Outcome.of(closed, events);
             });
-    leaving.forEach(audienceChanged);
+    leaving.forEach(user -> audienceChanges.changed(user, mark));
     return result;
   }
 
@@ -724,6 +726,7 @@ public final class RoutingService {
     if (!mayWorkOn(principal, list)) {
       throw new Forbidden("not allowed on list " + listId);
     }
+    long mark = audienceChanges.mark();
     commit(
         principal.orgId(),
         null,
@@ -732,13 +735,14 @@ public final class RoutingService {
           return Outcome.of(null, List.of());
         });
     subscriptionsChanged.accept(listId);
-    audienceChanged.accept(user.id());
+    audienceChanges.changed(user.id(), mark);
     return repository.openOnList(principal.orgId(), listId, OPEN);
   }
 
   public void unsubscribe(Principal principal, String listId) {
     User user = agent(principal);
     list(principal.orgId(), listId);
+    long mark = audienceChanges.mark();
     commit(
         principal.orgId(),
         null,
@@ -747,7 +751,7 @@ public final class RoutingService {
           return Outcome.of(null, List.of());
         });
     subscriptionsChanged.accept(listId);
-    audienceChanged.accept(user.id());
+    audienceChanges.changed(user.id(), mark);
   }
 
   /**
@@ -768,6 +772,7 @@ public final class RoutingService {
         throw new Forbidden("not allowed on list " + listId);
       }
     }
+    long mark = audienceChanges.mark();
     long referenceId =
         commit(
             principal.orgId(),
@@ -781,7 +786,7 @@ public final class RoutingService {
               long reference = tx.nextReferenceId();
               return Outcome.of(reference, extra.apply(reference));
             });
-    audienceChanged.accept(user.id());
+    audienceChanges.changed(user.id(), mark);
     return referenceId;
   }
 
@@ -927,10 +932,11 @@ public final class RoutingService {
       String correlationId,
       Supplier<T> command,
       String changedUser) {
+    long mark = audienceChanges.mark();
     try {
       T result = command.get();
       if (changedUser != null) {
-        audienceChanged.accept(changedUser);
+        audienceChanges.changed(changedUser, mark);
       }
       return result;
     } catch (Conflict | Forbidden refused) {

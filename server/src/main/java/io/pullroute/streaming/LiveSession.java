@@ -16,6 +16,9 @@ import java.util.function.Supplier;
  * first). Thread-safe: guarded by {@link #lock}.
  */
 final class LiveSession {
+  /** How many of the last events handed out a session remembers; see {@link #unheard}. */
+  static final int HANDED_OUT = 64;
+
   final StreamingSession session;
   final ReentrantLock lock = new ReentrantLock();
 
@@ -26,6 +29,11 @@ final class LiveSession {
   private boolean dirty;
   private List<Subscription> subscriptions;
   private final LinkedHashMap<String, Event> pending = new LinkedHashMap<>();
+  // The seqs of the last HANDED_OUT events handed out, the oldest overwritten first, and the
+  // newest; allocated at the first (a session that never hears anything costs nothing).
+  private long[] handedOut;
+  private int handedOutNext;
+  private long handedOutMax = Long.MIN_VALUE;
 
   /** The interest last built for a poll, and the keys and subscriptions it was built from. */
   private record Built(Set<String> base, List<Subscription> subscriptions, Interest interest) {}
@@ -120,18 +128,69 @@ final class LiveSession {
   }
 
   /**
-   * Moves the cursor forward to {@code to}, where a poll that started {@code from} ended: never
-   * back (a superseded poll may answer late), and not at all when the cursor was taken back since
-   * the poll started (it matched events against what the session no longer hears alone, and passed
-   * over the others).
+   * Records that a poll that started {@code from} hands out {@code events} and looked through the
+   * log up to {@code to}. Moves the cursor forward to {@code to}: never back (a superseded poll may
+   * answer late), and not at all when the cursor was taken back since the poll started (it matched
+   * events against what the session no longer hears alone, and passed over the others).
    */
-  void advance(Position from, long to) {
+  void advance(Position from, long to, List<Event> events) {
     lock.lock();
     try {
+      for (Event event : events) {
+        if (handedOut == null) {
+          handedOut = new long[HANDED_OUT];
+          java.util.Arrays.fill(handedOut, Long.MIN_VALUE);
+        }
+        handedOut[handedOutNext] = event.seq();
+        handedOutNext = (handedOutNext + 1) % HANDED_OUT;
+        handedOutMax = Math.max(handedOutMax, event.seq());
+      }
       if (from.rewinds() == rewinds && to > cursor) {
         cursor = to;
         dirty = true;
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * {@code events} (read after a rewind, see {@link #rewindTo}) without those among the last {@link
+   * #HANDED_OUT} handed out: what a rewind reads again that the session heard before comes only
+   * once. Older ones this session no longer remembers come again (at least once).
+   */
+  List<Event> unheard(List<Event> events) {
+    lock.lock();
+    try {
+      if (events.isEmpty() || handedOut == null || events.getFirst().seq() > handedOutMax) {
+        return events;
+      }
+      List<Event> unheard = new ArrayList<>(events.size());
+      for (Event event : events) {
+        if (event.seq() > handedOutMax || !handedOut(event.seq())) {
+          unheard.add(event);
+        }
+      }
+      return unheard;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private boolean handedOut(long seq) {
+    for (long known : handedOut) {
+      if (known == seq) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether the cursor was taken back since a poll started {@code from}. */
+  boolean rewoundSince(Position from) {
+    lock.lock();
+    try {
+      return rewinds != from.rewinds();
     } finally {
       lock.unlock();
     }
@@ -243,16 +302,29 @@ final class LiveSession {
 
   /**
    * Takes the cursor back to where it was at the last check: the events since then were matched
-   * against subscriptions or keys that another node has changed meanwhile. They come again (at
-   * least once), those of the new subscriptions among them. Polls that started before do not move
-   * the cursor; end them.
+   * against subscriptions or keys that another node has changed meanwhile.
    */
   void rewindToLastCheck() {
     lock.lock();
     try {
+      rewindTo(cursorAtCheck);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Takes the cursor back to {@code mark} (if it is past it), the log's head before a change of
+   * what the session hears committed: the events since then were matched against what it heard
+   * before, and the next poll reads them again with what it hears now ({@link #unheard} drops those
+   * handed out already). Polls that started before do not move the cursor; end them.
+   */
+  void rewindTo(long mark) {
+    lock.lock();
+    try {
       rewinds++;
-      if (cursorAtCheck < cursor) {
-        cursor = cursorAtCheck;
+      if (mark < cursor) {
+        cursor = mark;
         dirty = true;
       }
     } finally {

@@ -188,8 +188,11 @@ public final class StreamingService implements AutoCloseable {
     polls.acquire("poll:" + sessionId);
     Instant now = clock.instant();
     live.touch(now);
-    Interest interest = interest(principal, live);
+    // The position before the interest: a change of what the session hears that commits after the
+    // interest was read takes the cursor back (see audienceChanged), and this poll then does not
+    // move it.
     LiveSession.Position from = live.position();
+    Interest interest = interest(principal, live);
     if (live.session.requireAcknowledgement()) {
       List<Event> pending = live.pending(maxEvents);
       if (!pending.isEmpty()) {
@@ -206,8 +209,14 @@ public final class StreamingService implements AutoCloseable {
         return CompletableFuture.completedFuture(answer);
       }
     }
-    return hub.await(interest, from.cursor(), maxEvents, pollWait, sessionId)
-        .thenApplyAsync(batch -> deliver(live, from, batch), completions);
+    CompletableFuture<EventBatch> answer =
+        hub.await(interest, from.cursor(), maxEvents, pollWait, sessionId);
+    if (live.rewoundSince(from)) {
+      // What the session hears changed while this poll read it, after the change ended the polls
+      // that were waiting: this one may wait with what it heard before. End it too.
+      hub.supersede(sessionId);
+    }
+    return answer.thenApplyAsync(batch -> deliver(live, from, batch), completions);
   }
 
   /**
@@ -216,14 +225,15 @@ public final class StreamingService implements AutoCloseable {
    */
   private List<Event> deliver(LiveSession live, LiveSession.Position from, EventBatch batch) {
     Instant now = clock.instant();
-    if (live.session.requireAcknowledgement() && !batch.isEmpty()) {
+    List<Event> events = live.unheard(batch.events());
+    if (live.session.requireAcknowledgement() && !events.isEmpty()) {
       // Written before the answer leaves: after a crash these events come again.
-      repository.addPending(live.id(), batch.events(), batch.cursor(), now);
-      live.addPending(batch.events());
+      repository.addPending(live.id(), events, batch.cursor(), now);
+      live.addPending(events);
     }
-    live.advance(from, batch.cursor());
+    live.advance(from, batch.cursor(), events);
     live.touch(now);
-    return batch.events();
+    return events;
   }
 
   // ---- acknowledgement
@@ -304,9 +314,12 @@ public final class StreamingService implements AutoCloseable {
             criteria,
             existing.map(Subscription::createdAt).orElse(now),
             now);
+    long mark = hub.headSeq();
     boolean created = repository.saveSubscription(subscription);
     live.subscriptions(repository.subscriptions(sessionId));
-    // A waiting poll listens with the old criteria: end it so the next one uses the new ones.
+    // A poll listens with the old criteria: the next one reads again from before the save with
+    // the new ones.
+    live.rewindTo(mark);
     hub.supersede(sessionId);
     return Map.entry(subscription, created);
   }
@@ -353,20 +366,39 @@ public final class StreamingService implements AutoCloseable {
 
   // ---- audience
 
-  /** Tells the sessions of {@code userId} that what it hears changed (subscribed, joined …). */
-  public void audienceChanged(String userId) {
+  /**
+   * The log's head now: taken before a change of what users hear commits, and handed to {@link
+   * #audienceChanged} after. Every event the change makes a user hear comes after it.
+   */
+  public long audienceMark() {
+    return hub.headSeq();
+  }
+
+  /**
+   * Tells the sessions of {@code userId} that what it hears changed (subscribed, joined …) in a
+   * change that committed after {@code mark} ({@link #audienceMark}): their cursors go back to it
+   * (if past it), and their polls end. A poll that read the keys before the commit may have passed
+   * over events the user now hears; the next poll reads them again with the new keys, and hands out
+   * only those not handed out before.
+   */
+  public void audienceChanged(String userId, long mark) {
     audienceChanges.incrementAndGet();
     audience.remove(userId);
     for (String sessionId : sessionsByUser.getOrDefault(userId, Set.of())) {
+      LiveSession live = sessions.get(sessionId);
+      if (live != null) {
+        live.rewindTo(mark);
+      }
       hub.supersede(sessionId);
     }
   }
 
   /**
    * Tells the sessions of the users of {@code orgId} that what they hear may have changed (an
-   * administrator changed whose workbins its lists are): each rereads it at its next poll.
+   * administrator changed whose workbins its lists are) after {@code mark}: as {@link
+   * #audienceChanged} for each.
    */
-  public void audienceChangedIn(String orgId) {
+  public void audienceChangedIn(String orgId, long mark) {
     audienceChanges.incrementAndGet();
     audience.clear(); // users without a session here too: not kept by organization
     sessionsByUser.forEach(
@@ -376,7 +408,7 @@ public final class StreamingService implements AutoCloseable {
                   .map(sessions::get)
                   .anyMatch(live -> live != null && live.session.orgId().equals(orgId));
           if (inOrganization) {
-            audienceChanged(userId);
+            audienceChanged(userId, mark);
           }
         });
   }

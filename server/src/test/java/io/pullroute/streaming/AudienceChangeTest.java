@@ -1,0 +1,171 @@
+package io.pullroute.streaming;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pullroute.auth.Principal;
+import io.pullroute.config.Config;
+import io.pullroute.events.Audience;
+import io.pullroute.events.Event;
+import io.pullroute.events.EventDraft;
+import io.pullroute.events.JdbiEventLog;
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestServer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A change of what a user hears (a subscription, a join …) that commits while a poll reads what the
+ * user hears: the poll may go on with what the user heard before, and pass over the events of the
+ * new list. The change takes the session's cursor back to before its commit, so the next poll reads
+ * them again, and hands out only what it did not hand out before.
+ */
+class AudienceChangeTest {
+  // Longer than any test: a poll that waits it out fails its test.
+  private static final Duration POLL_WAIT = Duration.ofMinutes(5);
+
+  private TestServer server;
+  private StreamingService streaming;
+  private String orgId;
+  private Principal agent;
+  // What u1 is subscribed to, and what happens while a poll reads it (once).
+  private final AtomicReference<Set<String>> lists = new AtomicReference<>(Set.of());
+  private final AtomicReference<Consumer<String>> whileRead = new AtomicReference<>();
+  private final AtomicInteger reads = new AtomicInteger();
+
+  @BeforeEach
+  void start() {
+    server = TestServer.start(StoreKind.H2);
+    orgId = server.http().createOrganization("audience-change").orgId();
+    agent =
+        new Principal(
+            Principal.Kind.USER, orgId, "u1", "agent", Set.of("agent"), Set.of("streamingapi"));
+    StreamingService.Directory directory =
+        new StreamingService.Directory() {
+          @Override
+          public Set<String> subscribedLists(String userId) {
+            reads.incrementAndGet();
+            Set<String> read = lists.get();
+            Consumer<String> during = whileRead.getAndSet(null);
+            if (during != null) {
+              during.accept(userId);
+            }
+            return read;
+          }
+
+          @Override
+          public List<String> conversationsOf(String userId) {
+            return List.of();
+          }
+
+          @Override
+          public boolean mayWorkOn(Principal principal, String listId) {
+            return true;
+          }
+
+          @Override
+          public boolean isParticipant(Principal principal, String conversationId) {
+            return true;
+          }
+        };
+    streaming =
+        new StreamingService(
+            new JdbiStreamingRepository(server.server().database().jdbi()),
+            directory,
+            server.server().hub(),
+            type -> true,
+            server.clock(),
+            POLL_WAIT,
+            Config.StreamingLimits.DEFAULT,
+            Duration.ZERO);
+  }
+
+  @AfterEach
+  void stop() {
+    streaming.close();
+    server.close();
+  }
+
+  @Test
+  void an_event_of_a_list_subscribed_while_a_poll_reads_the_keys_is_heard_at_the_next_poll()
+      throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    whileRead.set(
+        userId -> {
+          // u1 subscribes to L1: committed after this read, announced now.
+          long mark = streaming.audienceMark();
+          lists.set(Set.of("L1"));
+          streaming.audienceChanged(userId, mark);
+        });
+
+    CompletableFuture<List<Event>> first = streaming.poll(agent, 3, session, 10);
+    Event onL1 = publish(Audience.list("L1"));
+    // It would wait with what u1 heard before: it ends, and the client comes back.
+    assertThat(first.get(10, TimeUnit.SECONDS)).isEmpty();
+    List<Event> next = streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS);
+
+    assertThat(next).extracting(Event::id).contains(onL1.id());
+  }
+
+  @Test
+  void events_read_again_after_a_change_are_handed_out_once() throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    long mark = streaming.audienceMark();
+    Event mine = publish(Audience.user("u1"));
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .contains(mine.id());
+
+    // A change that committed after the mark, announced after u1 heard the event.
+    lists.set(Set.of("L1"));
+    streaming.audienceChanged("u1", mark);
+    Event onL1 = publish(Audience.list("L1"));
+
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .contains(onL1.id())
+        .doesNotContain(mine.id());
+  }
+
+  /**
+   * What a user hears is cached for seconds, and forgotten when it changes. Keys read while a
+   * change happens are not cached: the change's commit may come after the reads and its forgetting
+   * before they are cached, which left them stale for the cache's lifetime.
+   */
+  @Test
+  void keys_read_while_what_the_user_hears_changes_are_read_again_at_the_next_poll()
+      throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    publish(Audience.user("u1"));
+    publish(Audience.user("u1"));
+    whileRead.set(userId -> streaming.audienceChanged(userId, streaming.audienceMark()));
+    int before = reads.get();
+
+    streaming.poll(agent, 3, session, 1).get(10, TimeUnit.SECONDS);
+    streaming.poll(agent, 3, session, 1).get(10, TimeUnit.SECONDS);
+
+    assertThat(reads.get() - before).as("the user's lists read at each poll").isEqualTo(2);
+  }
+
+  private Event publish(String audience) {
+    EventDraft draft =
+        new EventDraft("outreach.status", "lists", "L1", Set.of(audience), "{\"n\":1}");
+    List<Event> appended =
+        server
+            .server()
+            .database()
+            .jdbi()
+            .inTransaction(
+                handle -> JdbiEventLog.append(handle, Instant.now(), orgId, null, List.of(draft)));
+    return appended.getFirst();
+  }
+}
