@@ -9,6 +9,7 @@ import io.pullroute.events.Outbox;
 import java.time.InstantSource;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -66,7 +67,7 @@ public final class AdminService {
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "updated")));
-    if (!java.util.Objects.equals(before.place(), user.place())) {
+    if (!Objects.equals(before.place(), user.place())) {
       workbinsChanged.changed(user.orgId(), mark);
     }
     return user(user.orgId(), user.id());
@@ -208,16 +209,22 @@ public final class AdminService {
     checkOwner(list);
     long mark = workbinsChanged.mark();
     repository.insertList(list);
-    workbinsChanged.changed(list.orgId(), mark);
+    if (list.agentGroup() != null || list.placeGroup() != null) {
+      workbinsChanged.changed(list.orgId(), mark);
+    }
     return list(list.orgId(), list.id());
   }
 
   public WorkList updateList(WorkList list) {
-    list(list.orgId(), list.id());
+    WorkList before = list(list.orgId(), list.id());
     checkOwner(list);
     long mark = workbinsChanged.mark();
     repository.updateList(list);
-    workbinsChanged.changed(list.orgId(), mark);
+    // Only a new owner changes whose workbin it is; a name or a reminder tells no session.
+    if (!Objects.equals(before.agentGroup(), list.agentGroup())
+        || !Objects.equals(before.placeGroup(), list.placeGroup())) {
+      workbinsChanged.changed(list.orgId(), mark);
+    }
     return list(list.orgId(), list.id());
   }
 

@@ -422,6 +422,33 @@ class LongPollTest {
         .containsExactly(owned);
   }
 
+  /**
+   * Renaming a list changes no one's workbins: it does not end the agents' waiting polls (each such
+   * change makes every session of the organization read what it hears again).
+   */
+  @Test
+  void renaming_a_list_leaves_the_agents_polls_waiting() throws Exception {
+    StreamingFixture org = patientFixture("a1", "a3");
+    String agent = org.token("a3");
+    String session = org.session(agent, 3);
+    int waitingBefore = patient.server().hub().waiting();
+    CompletableFuture<Response> parked = org.pollAsync(agent, 3, session, 200);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> patient.server().hub().waiting() > waitingBefore);
+
+    Response renamed =
+        org.http()
+            .patch("/api/v1/lists/" + org.openList, org.admin, Map.of("name", "Renamed open"));
+    assertThat(renamed.status()).as(renamed.toString()).isEqualTo(200);
+    org.state("a3", "READY");
+
+    Response answer = parked.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+    assertThat(types(list(answer.json().get("events"))))
+        .as("the poll that waited through the rename")
+        .contains("engagementCenter.Idle");
+  }
+
   @Test
   void an_agent_hears_itself_its_lists_and_its_conversations_but_not_other_lists_or_agents() {
     StreamingFixture org = fixture("a1", "a3");
