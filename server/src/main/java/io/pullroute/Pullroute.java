@@ -11,7 +11,6 @@ import io.pullroute.admin.CachedAdminRepository;
 import io.pullroute.admin.Demo;
 import io.pullroute.admin.JdbiAdminRepository;
 import io.pullroute.admin.OrganizationService;
-import io.pullroute.admin.User;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.JdbiCredentialRepository;
 import io.pullroute.auth.PasswordHasher;
@@ -102,7 +101,11 @@ public final class Pullroute implements AutoCloseable {
               new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())), hasher, clock);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
       auth.checkUsersAgainst(
-          (orgId, userId) -> admin.repository().findUser(orgId, userId).map(User::roles));
+          (orgId, userId) ->
+              admin
+                  .repository()
+                  .findCredentials(orgId, userId)
+                  .map(user -> new AuthService.CurrentUser(user.roles(), user.passwordTag())));
 
       if (config.operatorSecret() != null) {
         auth.ensureClient(OPERATOR_CLIENT, null, config.operatorSecret(), Set.of(Scopes.OPERATOR));

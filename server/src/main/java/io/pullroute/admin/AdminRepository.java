@@ -28,6 +28,14 @@ public interface AdminRepository {
 
   Optional<User> findUser(String orgId, String id);
 
+  /**
+   * What a user's access tokens are checked against: its roles and the tag of its password ({@link
+   * io.pullroute.auth.AuthService#passwordTag}; null: none).
+   */
+  record Credentials(Set<String> roles, String passwordTag) {}
+
+  Optional<Credentials> findCredentials(String orgId, String id);
+
   Optional<User> findUserByName(String orgId, String username);
 
   List<User> users(String orgId);

@@ -99,6 +99,11 @@ public final class CachedAdminRepository implements AdminRepository {
   }
 
   @Override
+  public Optional<Credentials> findCredentials(String orgId, String id) {
+    return lookUp(List.of("credentials", orgId, id), () -> store.findCredentials(orgId, id));
+  }
+
+  @Override
   public Optional<MemberGroup> findGroupByName(MemberGroup.Kind kind, String orgId, String name) {
     return lookUp(
         List.of("groupByName", kind, orgId, name), () -> store.findGroupByName(kind, orgId, name));

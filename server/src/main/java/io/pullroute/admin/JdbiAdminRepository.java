@@ -2,6 +2,7 @@ package io.pullroute.admin;
 
 import static io.pullroute.store.Rows.instant;
 
+import io.pullroute.auth.AuthService;
 import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Outbox;
@@ -139,6 +140,23 @@ public final class JdbiAdminRepository implements AdminRepository {
                 .bind("org", orgId)
                 .bind("id", id)
                 .map((rs, ctx) -> user(rs))
+                .findOne());
+  }
+
+  @Override
+  public Optional<Credentials> findCredentials(String orgId, String id) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT roles, password_hash FROM app_user WHERE org_id = :org AND id = :id")
+                .bind("org", orgId)
+                .bind("id", id)
+                .map(
+                    (rs, ctx) ->
+                        new Credentials(
+                            Set.of(rs.getString("roles").split(" ")),
+                            AuthService.passwordTag(rs.getString("password_hash"))))
                 .findOne());
   }
 

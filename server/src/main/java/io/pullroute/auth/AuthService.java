@@ -31,7 +31,7 @@ public final class AuthService {
   private final Set<String> acceptedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TokenService tokens;
   private final PasswordHasher hasher;
-  private volatile BiFunction<String, String, Optional<Set<String>>> userRoles; // null: no check
+  private volatile BiFunction<String, String, Optional<CurrentUser>> users; // null: no check
   private final AtomicLong lastCheckFailureLog = new AtomicLong(System.nanoTime() - (1L << 62));
 
   public AuthService(CredentialRepository credentials, TokenService tokens, PasswordHasher hasher) {
@@ -68,7 +68,31 @@ public final class AuthService {
     Principal principal =
         new Principal(
             Principal.Kind.USER, orgId, found.userId(), found.username(), found.roles(), scopes);
-    return new Grant(tokens.issue(principal), tokens.lifetimeSeconds(), scopes);
+    return new Grant(
+        tokens.issue(principal, passwordTag(found.passwordHash())),
+        tokens.lifetimeSeconds(),
+        scopes);
+  }
+
+  /**
+   * A short tag of a password hash, carried in the user's tokens: the hash is salted anew at every
+   * change, so the tag tells a token granted with another password. It does not reveal the hash.
+   */
+  public static String passwordTag(String passwordHash) {
+    if (passwordHash == null) {
+      return null;
+    }
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(passwordHash.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.Base64.getUrlEncoder()
+          .withoutPadding()
+          .encodeToString(digest)
+          .substring(0, 16);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
+    }
   }
 
   /** A user's scopes: one per role, plus the streaming API. */
@@ -99,12 +123,13 @@ public final class AuthService {
     if (!authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new Unauthenticated("Authorization header must be 'Bearer <access token>'");
     }
-    Principal principal = tokens.verify(authorizationHeader.substring(7).trim());
-    BiFunction<String, String, Optional<Set<String>>> currentRoles = userRoles;
-    if (principal.isUser() && currentRoles != null) {
-      Optional<Set<String>> roles;
+    TokenService.Verified token = tokens.verified(authorizationHeader.substring(7).trim());
+    Principal principal = token.principal();
+    BiFunction<String, String, Optional<CurrentUser>> check = users;
+    if (principal.isUser() && check != null) {
+      Optional<CurrentUser> user;
       try {
-        roles = currentRoles.apply(principal.orgId(), principal.subject());
+        user = check.apply(principal.orgId(), principal.subject());
       } catch (RuntimeException storeFailed) {
         // The store cannot say now: the token's signature and expiry stand alone, as they did
         // before users were checked, rather than every call failing with the store.
@@ -116,25 +141,34 @@ public final class AuthService {
         }
         return principal;
       }
-      if (roles.isEmpty()) {
+      if (user.isEmpty()) {
         throw new Unauthenticated("the user of this access token no longer exists");
       }
-      if (!roles.get().equals(principal.roles())) {
+      if (!user.get().roles().equals(principal.roles())) {
         throw new Unauthenticated(
             "the roles of this access token's user have changed: request a new token");
+      }
+      // Tokens granted before tags were carried have none; they expire within their lifetime.
+      if (token.passwordTag() != null && !token.passwordTag().equals(user.get().passwordTag())) {
+        throw new Unauthenticated(
+            "the password of this access token's user has changed: request a new token");
       }
     }
     return principal;
   }
 
+  /** A user as its tokens are checked against: its roles and its {@link #passwordTag}. */
+  public record CurrentUser(Set<String> roles, String passwordTag) {}
+
   /**
-   * Checks every user token against its user as it is now: {@code roles} answers a user's roles,
-   * empty when the user no longer exists. A token of a deleted user, or of a user whose roles
-   * changed since it was granted, is refused (401) from then on, not only when it expires. When
-   * {@code roles} fails (the store is down), the token is accepted on its signature and expiry.
+   * Checks every user token against its user as it is now: {@code users} answers a user by
+   * organization and id, empty when it no longer exists. A token of a deleted user, or of a user
+   * whose roles or password changed since it was granted, is refused (401) from then on, not only
+   * when it expires. When {@code users} fails (the store is down), the token is accepted on its
+   * signature and expiry.
    */
-  public void checkUsersAgainst(BiFunction<String, String, Optional<Set<String>>> roles) {
-    this.userRoles = roles;
+  public void checkUsersAgainst(BiFunction<String, String, Optional<CurrentUser>> users) {
+    this.users = users;
   }
 
   /** Whether {@code apiKey} is the API key of {@code orgId}. */

@@ -39,7 +39,11 @@ public final class TokenService {
    */
   private final ConcurrentHashMap<String, Verified> verified = new ConcurrentHashMap<>();
 
-  private record Verified(Principal principal, Instant expiresAt) {}
+  /**
+   * A valid token: who it stands for, until when, and the tag of its user's password when it was
+   * granted ({@link AuthService#passwordTag}; null for clients and for tokens granted before tags).
+   */
+  public record Verified(Principal principal, Instant expiresAt, String passwordTag) {}
 
   public TokenService(byte[] key, InstantSource clock) {
     try {
@@ -52,8 +56,13 @@ public final class TokenService {
   }
 
   public String issue(Principal principal) {
+    return issue(principal, null);
+  }
+
+  /** A token for {@code principal}; a user's carries the tag of its password ({@code pwd}). */
+  public String issue(Principal principal, String passwordTag) {
     Instant now = clock.instant();
-    JWTClaimsSet claims =
+    JWTClaimsSet.Builder claims =
         new JWTClaimsSet.Builder()
             .issuer(ISSUER)
             .subject(principal.subject())
@@ -64,9 +73,11 @@ public final class TokenService {
             .claim("org", principal.orgId())
             .claim("usr", principal.username())
             .claim("roles", List.copyOf(principal.roles()))
-            .claim("scope", String.join(" ", principal.scopes()))
-            .build();
-    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims);
+            .claim("scope", String.join(" ", principal.scopes()));
+    if (passwordTag != null) {
+      claims.claim("pwd", passwordTag);
+    }
+    SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), claims.build());
     try {
       jwt.sign(signer);
     } catch (JOSEException e) {
@@ -77,10 +88,15 @@ public final class TokenService {
 
   /** The principal a token stands for; {@link Unauthenticated} when it is not valid now. */
   public Principal verify(String token) {
+    return verified(token).principal();
+  }
+
+  /** What a token stands for; {@link Unauthenticated} when it is not valid now. */
+  public Verified verified(String token) {
     Verified known = verified.get(token);
     if (known != null) {
       if (clock.instant().isBefore(known.expiresAt())) {
-        return known.principal();
+        return known;
       }
       verified.remove(token);
       throw new Unauthenticated("access token has expired");
@@ -111,8 +127,9 @@ public final class TokenService {
       if (verified.size() > MAX_CACHED) {
         verified.clear(); // unbounded growth is worse than verifying a token again
       }
-      verified.put(token, new Verified(principal, expiry.toInstant()));
-      return principal;
+      Verified valid = new Verified(principal, expiry.toInstant(), claims.getStringClaim("pwd"));
+      verified.put(token, valid);
+      return valid;
     } catch (ParseException | JOSEException | IllegalArgumentException | NullPointerException e) {
       throw new Unauthenticated("access token is not valid");
     }

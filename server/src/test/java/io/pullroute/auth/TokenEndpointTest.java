@@ -303,12 +303,20 @@ class TokenEndpointTest {
     assertThat(response.json().get("code").asInt()).isEqualTo(403);
   }
 
+  /**
+   * A new token of the organization's admin client: the one the organization was set up with may
+   * have expired, in a test that moved the clock past it.
+   */
+  private static String admin() {
+    return http.clientToken(adminClientId, adminSecret);
+  }
+
   /** Creates a user of the organization; answers its id. */
   private static String user(String username, String... roles) {
     Response created =
         http.post(
             "/api/v1/users",
-            org.adminToken(),
+            admin(),
             Map.of("username", username, "password", "pw-" + username, "roles", List.of(roles)));
     assertThat(created.status()).as(created.toString()).isEqualTo(201);
     return created.json().get("id").asText();
@@ -320,7 +328,7 @@ class TokenEndpointTest {
     String token = http.userToken("tokens", "carol", "pw-carol");
     assertThat(http.get("/api/v1/me", token).status()).isEqualTo(200);
 
-    assertThat(http.delete("/api/v1/users/" + id, org.adminToken()).status()).isEqualTo(204);
+    assertThat(http.delete("/api/v1/users/" + id, admin()).status()).isEqualTo(204);
 
     Response refused = http.get("/api/v1/me", token);
     assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
@@ -334,7 +342,7 @@ class TokenEndpointTest {
     assertThat(http.get("/api/v1/users", before).status()).isEqualTo(200);
 
     Response changed =
-        http.patch("/api/v1/users/" + id, org.adminToken(), Map.of("roles", List.of("agent")));
+        http.patch("/api/v1/users/" + id, admin(), Map.of("roles", List.of("agent")));
     assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
 
     Response refused = http.get("/api/v1/users", before);
@@ -342,6 +350,25 @@ class TokenEndpointTest {
     assertThat(refused.json().get("message").asText()).contains("roles");
     String after = http.userToken("tokens", "dave", "pw-dave");
     assertThat(http.get("/api/v1/users", after).status()).isEqualTo(403);
+    assertThat(http.get("/api/v1/me", after).status()).isEqualTo(200);
+  }
+
+  @Test
+  void a_token_granted_before_its_users_password_changed_is_a_401_and_other_changes_keep_it() {
+    String id = user("erin", "agent");
+    String before = http.userToken("tokens", "erin", "pw-erin");
+    Response renamed = http.patch("/api/v1/users/" + id, admin(), Map.of("firstName", "Erin"));
+    assertThat(renamed.status()).as(renamed.toString()).isEqualTo(200);
+    assertThat(http.get("/api/v1/me", before).status()).as("after a change of name").isEqualTo(200);
+
+    Response changed =
+        http.patch("/api/v1/users/" + id, admin(), Map.of("password", "new-pw-erin"));
+    assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+
+    Response refused = http.get("/api/v1/me", before);
+    assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
+    assertThat(refused.json().get("message").asText()).contains("password");
+    String after = http.userToken("tokens", "erin", "new-pw-erin");
     assertThat(http.get("/api/v1/me", after).status()).isEqualTo(200);
   }
 }
