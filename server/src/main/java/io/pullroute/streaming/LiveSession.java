@@ -4,9 +4,11 @@ import io.pullroute.events.Event;
 import io.pullroute.events.Interest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -19,6 +21,9 @@ final class LiveSession {
   /** How many of the last events handed out a session remembers; see {@link #unheard}. */
   static final int HANDED_OUT = 64;
 
+  /** How many of the last rewinds' marks a session remembers; see {@link #cursorAfter}. */
+  private static final int MARKS = 8;
+
   final StreamingSession session;
   final ReentrantLock lock = new ReentrantLock();
 
@@ -28,12 +33,17 @@ final class LiveSession {
   private Instant lastPoll;
   private boolean dirty;
   private List<Subscription> subscriptions;
-  private final LinkedHashMap<String, Event> pending = new LinkedHashMap<>();
+  private final TreeMap<Long, Event> pending = new TreeMap<>(); // by seq
   // The seqs of the last HANDED_OUT events handed out, the oldest overwritten first, and the
   // newest; allocated at the first (a session that never hears anything costs nothing).
   private long[] handedOut;
   private int handedOutNext;
   private long handedOutMax = Long.MIN_VALUE;
+  // The seqs handed out past the cursor (by a poll a rewind held back), however many: null while
+  // there are none, as always but after a rewind.
+  private TreeSet<Long> handedOutAhead;
+  // The mark of rewind n at marks[n % MARKS].
+  private final long[] marks = new long[MARKS];
 
   /** The interest last built for a poll, and the keys and subscriptions it was built from. */
   private record Built(Set<String> base, List<Subscription> subscriptions, Interest interest) {}
@@ -59,7 +69,7 @@ final class LiveSession {
     this.checked = lastPoll;
     this.cursorAtCheck = cursor;
     for (Event event : pending) {
-      this.pending.put(event.id(), event);
+      this.pending.put(event.seq(), event);
     }
   }
 
@@ -78,7 +88,8 @@ final class LiveSession {
 
   /**
    * Where a poll starts: the cursor, and how many times it was taken back before. A poll answered
-   * after another rewind does not move the cursor (see {@link #advance}).
+   * after another rewind moves the cursor no further than that rewind's mark (see {@link
+   * #cursorAfter}).
    */
   record Position(long cursor, long rewinds) {}
 
@@ -129,13 +140,20 @@ final class LiveSession {
 
   /**
    * Records that a poll that started {@code from} hands out {@code events} and looked through the
-   * log up to {@code to}. Moves the cursor forward to {@code to}: never back (a superseded poll may
-   * answer late), and not at all when the cursor was taken back since the poll started (it matched
-   * events against what the session no longer hears alone, and passed over the others).
+   * log up to {@code to}, and moves the cursor forward to where that poll may take it (see {@link
+   * #cursorAfter}).
    */
   void advance(Position from, long to, List<Event> events) {
     lock.lock();
     try {
+      long target = cursorAfter(from, to);
+      if (target > cursor) {
+        cursor = target;
+        dirty = true;
+      }
+      if (handedOutAhead != null) {
+        handedOutAhead.headSet(cursor, true).clear();
+      }
       for (Event event : events) {
         if (handedOut == null) {
           handedOut = new long[HANDED_OUT];
@@ -144,10 +162,15 @@ final class LiveSession {
         handedOut[handedOutNext] = event.seq();
         handedOutNext = (handedOutNext + 1) % HANDED_OUT;
         handedOutMax = Math.max(handedOutMax, event.seq());
+        if (event.seq() > cursor) {
+          if (handedOutAhead == null) {
+            handedOutAhead = new TreeSet<>();
+          }
+          handedOutAhead.add(event.seq());
+        }
       }
-      if (from.rewinds() == rewinds && to > cursor) {
-        cursor = to;
-        dirty = true;
+      if (handedOutAhead != null && handedOutAhead.isEmpty()) {
+        handedOutAhead = null;
       }
     } finally {
       lock.unlock();
@@ -155,9 +178,37 @@ final class LiveSession {
   }
 
   /**
-   * {@code events} (read after a rewind, see {@link #rewindTo}) without those among the last {@link
-   * #HANDED_OUT} handed out: what a rewind reads again that the session heard before comes only
-   * once. Older ones this session no longer remembers come again (at least once).
+   * Where a poll that started {@code from} and looked through the log up to {@code to} may take the
+   * cursor: there, when the cursor was not taken back since the poll started (never back: a
+   * superseded poll may answer late). After rewinds, no further than the lowest of their marks: the
+   * poll matched the events up to a mark with what the session heard then, rightly, and those after
+   * it with what it no longer hears alone. Nowhere when the cursor went back behind where the poll
+   * started, or after more rewinds than the session remembers.
+   */
+  long cursorAfter(Position from, long to) {
+    lock.lock();
+    try {
+      if (from.rewinds() == rewinds) {
+        return Math.max(cursor, to);
+      }
+      if (rewinds - from.rewinds() > MARKS || from.cursor() > cursor) {
+        return cursor;
+      }
+      long target = to;
+      for (long n = from.rewinds() + 1; n <= rewinds; n++) {
+        target = Math.min(target, marks[(int) (n % MARKS)]);
+      }
+      return Math.max(cursor, target);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * {@code events} (read after a rewind, see {@link #rewindTo}) without those handed out before:
+   * those among the last {@link #HANDED_OUT}, and all those past the cursor. What a rewind reads
+   * again that the session heard before comes only once; older ones this session no longer
+   * remembers come again (at least once).
    */
   List<Event> unheard(List<Event> events) {
     lock.lock();
@@ -167,7 +218,9 @@ final class LiveSession {
       }
       List<Event> unheard = new ArrayList<>(events.size());
       for (Event event : events) {
-        if (event.seq() > handedOutMax || !handedOut(event.seq())) {
+        if (event.seq() > handedOutMax
+            || !(handedOut(event.seq())
+                || (handedOutAhead != null && handedOutAhead.contains(event.seq())))) {
           unheard.add(event);
         }
       }
@@ -217,7 +270,7 @@ final class LiveSession {
     lock.lock();
     try {
       for (Event event : events) {
-        pending.put(event.id(), event);
+        pending.put(event.seq(), event);
       }
     } finally {
       lock.unlock();
@@ -227,7 +280,8 @@ final class LiveSession {
   void removePending(java.util.Collection<String> eventIds) {
     lock.lock();
     try {
-      eventIds.forEach(pending::remove);
+      Set<String> removed = new HashSet<>(eventIds);
+      pending.values().removeIf(event -> removed.contains(event.id()));
     } finally {
       lock.unlock();
     }
@@ -317,12 +371,14 @@ final class LiveSession {
    * Takes the cursor back to {@code mark} (if it is past it), the log's head before a change of
    * what the session hears committed: the events since then were matched against what it heard
    * before, and the next poll reads them again with what it hears now ({@link #unheard} drops those
-   * handed out already). Polls that started before do not move the cursor; end them.
+   * handed out already). Polls that started before move the cursor no further than the mark (see
+   * {@link #cursorAfter}); end them.
    */
   void rewindTo(long mark) {
     lock.lock();
     try {
       rewinds++;
+      marks[(int) (rewinds % MARKS)] = mark;
       if (mark < cursor) {
         cursor = mark;
         dirty = true;

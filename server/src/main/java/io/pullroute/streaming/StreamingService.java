@@ -199,12 +199,14 @@ public final class StreamingService implements AutoCloseable {
         hub.supersede(sessionId);
         List<Event> answer = new ArrayList<>(pending);
         if (pending.size() < maxEvents) {
-          List<Event> read =
-              deliver(live, from, hub.read(interest, from.cursor(), maxEvents - pending.size()));
-          // After a check took the cursor back (see recheck), what is read may be pending already.
+          EventBatch batch = hub.read(interest, from.cursor(), maxEvents - pending.size());
+          List<Event> read = deliver(live, from, batch, live.unheard(batch.events()));
+          // After a rewind, what is read may be pending already.
           Set<String> answered = new HashSet<>();
           pending.forEach(event -> answered.add(event.id()));
           read.stream().filter(event -> answered.add(event.id())).forEach(answer::add);
+          // After a rewind, what is read may come before what is pending: in commit order.
+          answer.sort(java.util.Comparator.comparingLong(Event::seq));
         }
         return CompletableFuture.completedFuture(answer);
       }
@@ -216,19 +218,46 @@ public final class StreamingService implements AutoCloseable {
       // that were waiting: this one may wait with what it heard before. End it too.
       hub.supersede(sessionId);
     }
-    return answer.thenApplyAsync(batch -> deliver(live, from, batch), completions);
+    long deadline = System.nanoTime() + pollWait.toNanos();
+    return answer.thenComposeAsync(
+        batch -> answer(live, from, interest, maxEvents, batch, deadline), completions);
   }
 
   /**
-   * Records what a poll that started {@code from} hands out: pending first for acknowledgement,
-   * then the cursor.
+   * The answer of a poll that started {@code from} and found {@code batch}. When all it found had
+   * been handed out before (read again after a rewind), it waits on from there, for what is left of
+   * its poll wait, rather than answering empty at once.
    */
-  private List<Event> deliver(LiveSession live, LiveSession.Position from, EventBatch batch) {
-    Instant now = clock.instant();
+  private CompletableFuture<List<Event>> answer(
+      LiveSession live,
+      LiveSession.Position from,
+      Interest interest,
+      int maxEvents,
+      EventBatch batch,
+      long deadline) {
     List<Event> events = live.unheard(batch.events());
+    long left = deadline - System.nanoTime();
+    // (After a rewind since it started, it answers: it may wait with what the session heard.)
+    if (events.isEmpty() && !batch.isEmpty() && left > 0 && !live.rewoundSince(from)) {
+      live.advance(from, batch.cursor(), List.of());
+      return hub.await(interest, batch.cursor(), maxEvents, Duration.ofNanos(left), live.id())
+          .thenComposeAsync(
+              next -> answer(live, from, interest, maxEvents, next, deadline), completions);
+    }
+    return CompletableFuture.completedFuture(deliver(live, from, batch, events));
+  }
+
+  /**
+   * Records that a poll that started {@code from} hands out {@code events} of {@code batch}:
+   * pending first for acknowledgement, then the cursor.
+   */
+  private List<Event> deliver(
+      LiveSession live, LiveSession.Position from, EventBatch batch, List<Event> events) {
+    Instant now = clock.instant();
     if (live.session.requireAcknowledgement() && !events.isEmpty()) {
-      // Written before the answer leaves: after a crash these events come again.
-      repository.addPending(live.id(), events, batch.cursor(), now);
+      // Written before the answer leaves: after a crash these events come again. With the cursor
+      // this poll leaves, which a rewind since it started holds back.
+      repository.addPending(live.id(), events, live.cursorAfter(from, batch.cursor()), now);
       live.addPending(events);
     }
     live.advance(from, batch.cursor(), events);

@@ -12,6 +12,7 @@ import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -37,6 +38,7 @@ class AudienceChangeTest {
   private StreamingService streaming;
   private String orgId;
   private Principal agent;
+  private StreamingService.Directory directory;
   // What u1 is subscribed to, and what happens while a poll reads it (once).
   private final AtomicReference<Set<String>> lists = new AtomicReference<>(Set.of());
   private final AtomicReference<Consumer<String>> whileRead = new AtomicReference<>();
@@ -77,16 +79,26 @@ class AudienceChangeTest {
             return true;
           }
         };
-    streaming =
-        new StreamingService(
-            new JdbiStreamingRepository(server.server().database().jdbi()),
-            directory,
-            server.server().hub(),
-            type -> true,
-            server.clock(),
-            POLL_WAIT,
-            Config.StreamingLimits.DEFAULT,
-            Duration.ZERO);
+    streaming = service(directory);
+  }
+
+  private StreamingService service(StreamingService.Directory directory) {
+    this.directory = directory;
+    return new StreamingService(
+        new JdbiStreamingRepository(server.server().database().jdbi()),
+        directory,
+        server.server().hub(),
+        type -> true,
+        server.clock(),
+        POLL_WAIT,
+        Config.StreamingLimits.DEFAULT,
+        Duration.ZERO);
+  }
+
+  /** This node stops and another (or this one again) takes the session from the store. */
+  private void restart() {
+    streaming.close();
+    streaming = service(directory);
   }
 
   @AfterEach
@@ -134,6 +146,109 @@ class AudienceChangeTest {
         .extracting(Event::id)
         .contains(onL1.id())
         .doesNotContain(mine.id());
+  }
+
+  @Test
+  void a_poll_that_overlaps_a_change_moves_the_cursor_up_to_the_changes_mark() throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    List<String> published = new ArrayList<>();
+    Event last = null;
+    for (int i = 0; i < 100; i++) {
+      last = publish(Audience.user("u1"));
+      published.add(last.id());
+    }
+    awaitHub(last);
+    // A change after all of them, while the poll reads the keys: they were matched rightly.
+    whileRead.set(userId -> streaming.audienceChanged(userId, streaming.audienceMark()));
+
+    assertThat(streaming.poll(agent, 3, session, 100).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .containsExactlyElementsOf(published);
+    Event next = publish(Audience.user("u1"));
+    assertThat(streaming.poll(agent, 3, session, 100).get(10, TimeUnit.SECONDS))
+        .as("the 100 handed out already do not come again (more than the 64 remembered)")
+        .extracting(Event::id)
+        .containsExactly(next.id());
+  }
+
+  @Test
+  void a_poll_that_reads_again_only_what_was_handed_out_waits_on_for_the_rest() throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    long mark = streaming.audienceMark();
+    List<String> published = new ArrayList<>();
+    Event last = null;
+    for (int i = 0; i < 20; i++) {
+      last = publish(Audience.user("u1"));
+      published.add(last.id());
+    }
+    awaitHub(last);
+    assertThat(streaming.poll(agent, 3, session, 50).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .containsExactlyElementsOf(published);
+    lists.set(Set.of("L1"));
+    streaming.audienceChanged("u1", mark);
+    Event onL1 = publish(Audience.list("L1"));
+
+    assertThat(streaming.poll(agent, 3, session, 2).get(10, TimeUnit.SECONDS))
+        .as("not an empty answer for each 2 of the 20 read again")
+        .extracting(Event::id)
+        .containsExactly(onL1.id());
+  }
+
+  @Test
+  void with_acknowledgement_what_a_change_reads_again_comes_in_commit_order_with_the_pending()
+      throws Exception {
+    String session = streaming.create(agent, 3, null, true).id();
+    long mark = streaming.audienceMark();
+    Event onL1 = publish(Audience.list("L1"));
+    Event mine = publish(Audience.user("u1"));
+    awaitHub(mine);
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .containsExactly(mine.id());
+
+    lists.set(Set.of("L1"));
+    streaming.audienceChanged("u1", mark);
+
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .containsExactly(onL1.id(), mine.id());
+  }
+
+  @Test
+  void with_acknowledgement_a_poll_overtaken_by_a_change_stores_the_cursor_of_before_the_change()
+      throws Exception {
+    String session = streaming.create(agent, 3, null, true).id();
+    AtomicReference<Event> onL1 = new AtomicReference<>();
+    AtomicReference<Event> mine = new AtomicReference<>();
+    whileRead.set(
+        userId -> {
+          long mark = streaming.audienceMark();
+          onL1.set(publish(Audience.list("L1")));
+          lists.set(Set.of("L1"));
+          mine.set(publish(Audience.user("u1")));
+          awaitHub(mine.get());
+          streaming.audienceChanged(userId, mark);
+        });
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .as("heard with the keys of before the change")
+        .extracting(Event::id)
+        .containsExactly(mine.get().id());
+
+    restart();
+
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .as("after a restart, from the store")
+        .extracting(Event::id)
+        .containsExactly(onL1.get().id(), mine.get().id());
+  }
+
+  /** Until the hub has {@code event}: appended straight to the log, it comes through the tailer. */
+  private void awaitHub(Event event) {
+    long seq = event.seq();
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> server.server().hub().headSeq() >= seq);
   }
 
   /**
