@@ -117,6 +117,11 @@ public final class AuthService {
 
   /** The principal behind an {@code Authorization} header value. */
   public Principal authenticate(String authorizationHeader) {
+    return authenticated(authorizationHeader).principal();
+  }
+
+  /** The token behind an {@code Authorization} header value, checked (see {@link #checkUser}). */
+  public TokenService.Verified authenticated(String authorizationHeader) {
     if (authorizationHeader == null || authorizationHeader.isBlank()) {
       throw new Unauthenticated("Authorization header with a Bearer token is required");
     }
@@ -124,37 +129,46 @@ public final class AuthService {
       throw new Unauthenticated("Authorization header must be 'Bearer <access token>'");
     }
     TokenService.Verified token = tokens.verified(authorizationHeader.substring(7).trim());
-    Principal principal = token.principal();
+    checkUser(token.principal(), token.passwordTag());
+    return token;
+  }
+
+  /**
+   * Checks a user token's {@code principal} (and the {@code passwordTag} it carries) against its
+   * user as it is now (see {@link #checkUsersAgainst}); {@link Unauthenticated} when it no longer
+   * stands. Other principals, and every one while the store cannot answer, pass.
+   */
+  public void checkUser(Principal principal, String passwordTag) {
     BiFunction<String, String, Optional<CurrentUser>> check = users;
-    if (principal.isUser() && check != null) {
-      Optional<CurrentUser> user;
-      try {
-        user = check.apply(principal.orgId(), principal.subject());
-      } catch (RuntimeException storeFailed) {
-        // The store cannot say now: the token's signature and expiry stand alone, as they did
-        // before users were checked, rather than every call failing with the store.
-        long now = System.nanoTime();
-        long last = lastCheckFailureLog.get();
-        if (now - last > CHECK_FAILURE_LOG_EVERY.toNanos()
-            && lastCheckFailureLog.compareAndSet(last, now)) {
-          LOG.warn("user tokens accepted unchecked: the store did not answer", storeFailed);
-        }
-        return principal;
-      }
-      if (user.isEmpty()) {
-        throw new Unauthenticated("the user of this access token no longer exists");
-      }
-      if (!user.get().roles().equals(principal.roles())) {
-        throw new Unauthenticated(
-            "the roles of this access token's user have changed: request a new token");
-      }
-      // Tokens granted before tags were carried have none; they expire within their lifetime.
-      if (token.passwordTag() != null && !token.passwordTag().equals(user.get().passwordTag())) {
-        throw new Unauthenticated(
-            "the password of this access token's user has changed: request a new token");
-      }
+    if (!principal.isUser() || check == null) {
+      return;
     }
-    return principal;
+    Optional<CurrentUser> user;
+    try {
+      user = check.apply(principal.orgId(), principal.subject());
+    } catch (RuntimeException storeFailed) {
+      // The store cannot say now: the token's signature and expiry stand alone, as they did
+      // before users were checked, rather than every call failing with the store.
+      long now = System.nanoTime();
+      long last = lastCheckFailureLog.get();
+      if (now - last > CHECK_FAILURE_LOG_EVERY.toNanos()
+          && lastCheckFailureLog.compareAndSet(last, now)) {
+        LOG.warn("user tokens accepted unchecked: the store did not answer", storeFailed);
+      }
+      return;
+    }
+    if (user.isEmpty()) {
+      throw new Unauthenticated("the user of this access token no longer exists");
+    }
+    if (!user.get().roles().equals(principal.roles())) {
+      throw new Unauthenticated(
+          "the roles of this access token's user have changed: request a new token");
+    }
+    // Tokens granted before tags were carried have none; they expire within their lifetime.
+    if (passwordTag != null && !passwordTag.equals(user.get().passwordTag())) {
+      throw new Unauthenticated(
+          "the password of this access token's user has changed: request a new token");
+    }
   }
 
   /** A user as its tokens are checked against: its roles and its {@link #passwordTag}. */

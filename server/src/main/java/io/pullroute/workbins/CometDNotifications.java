@@ -2,10 +2,15 @@ package io.pullroute.workbins;
 
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
+import io.pullroute.auth.TokenService;
 import io.pullroute.common.PullrouteException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.cometd.bayeux.Channel;
 import org.cometd.bayeux.Message;
 import org.cometd.bayeux.Promise;
@@ -38,6 +43,14 @@ public final class CometDNotifications implements AutoCloseable {
   public static final String CHANNEL = "/v2/me/workbins";
   public static final String PATH = "/api/v2/notifications";
   private static final String PRINCIPAL = "pullroute.principal";
+  private static final String PASSWORD_TAG = "pullroute.passwordTag";
+
+  /**
+   * How often each session's user is checked again, as a token is at every call of the API: a
+   * session of a user deleted, or whose roles or password changed, since its handshake ends.
+   */
+  static final Duration USER_CHECKS = Duration.ofSeconds(5);
+
   // How long a client of a stopping server waits before it handshakes again.
   private static final long HANDSHAKE_AGAIN_AFTER_MS = 500;
 
@@ -59,9 +72,39 @@ public final class CometDNotifications implements AutoCloseable {
         }
       };
   private volatile boolean stopping;
+  private final ScheduledExecutorService checks =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("pullroute-cometd-user-checks").daemon().factory());
 
   public CometDNotifications(AuthService auth) {
     this.auth = auth;
+    long every = USER_CHECKS.toMillis();
+    checks.scheduleWithFixedDelay(this::checkUsers, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Checks the user of every session again (see {@link AuthService#checkUser}) and ends the
+   * sessions of those that no longer stand: the client is told it is disconnected, and a handshake
+   * with the same token is refused.
+   */
+  void checkUsers() {
+    for (Set<ServerSession> sessions : sessionsByUser.values()) {
+      for (ServerSession session : sessions) {
+        Principal principal = (Principal) session.getAttribute(PRINCIPAL);
+        if (principal == null) {
+          continue;
+        }
+        try {
+          auth.checkUser(principal, (String) session.getAttribute(PASSWORD_TAG));
+        } catch (PullrouteException refused) {
+          LOG.info(
+              "CometD session of user {} ended: {}", principal.subject(), refused.getMessage());
+          session.disconnect();
+        } catch (RuntimeException failed) {
+          LOG.warn("checking the user of a CometD session failed", failed);
+        }
+      }
+    }
   }
 
   /**
@@ -190,11 +233,15 @@ public final class CometDNotifications implements AutoCloseable {
         authorization = given;
       }
       try {
-        Principal principal = auth.authenticate(authorization);
+        TokenService.Verified token = auth.authenticated(authorization);
+        Principal principal = token.principal();
         if (!principal.isUser()) {
           return false;
         }
         session.setAttribute(PRINCIPAL, principal);
+        if (token.passwordTag() != null) {
+          session.setAttribute(PASSWORD_TAG, token.passwordTag());
+        }
         session.addListener(holding);
         sessionsByUser.compute(
             principal.subject(),
@@ -252,6 +299,7 @@ public final class CometDNotifications implements AutoCloseable {
 
   @Override
   public void close() {
+    checks.shutdownNow();
     endSessions();
     try {
       bayeux.stop();

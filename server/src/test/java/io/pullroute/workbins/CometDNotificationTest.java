@@ -4,6 +4,7 @@ import static io.pullroute.workbins.WorkbinFixture.TEAM;
 import static io.pullroute.workbins.WorkbinFixture.succeeded;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
@@ -16,6 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.awaitility.Awaitility;
 import org.cometd.bayeux.Channel;
 import org.cometd.bayeux.Message;
 import org.cometd.bayeux.client.ClientSessionChannel;
@@ -245,6 +247,27 @@ class CometDNotificationTest {
     Inbox inbox = subscribe(client);
     marker(org, "a1", inbox);
     assertThat(inbox.messages.getFirst().getChannel()).isEqualTo(CHANNEL);
+  }
+
+  @Test
+  void the_session_of_a_user_whose_password_changed_since_its_handshake_ends() throws Exception {
+    WorkbinFixture org = fixture();
+    String token = org.token("a1");
+    BayeuxClient client = client(transport());
+    assertThat(handshake(client, bearerExt(token)).isSuccessful()).isTrue();
+    subscribe(client);
+
+    Response changed =
+        server
+            .http()
+            .patch("/api/v1/users/" + org.id("a1"), org.admin, Map.of("password", "changed-pw-1"));
+    assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+
+    Awaitility.await("the session ends").atMost(WAIT).until(client::isDisconnected);
+    BayeuxClient again = client(transport());
+    assertThat(handshake(again, bearerExt(token)).isSuccessful())
+        .as("a handshake with the same token")
+        .isFalse();
   }
 
   // ---- what a subscriber and the puller hear
