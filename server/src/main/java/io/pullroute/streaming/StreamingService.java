@@ -240,9 +240,13 @@ public final class StreamingService implements AutoCloseable {
     // (After a rewind since it started, it answers: it may wait with what the session heard.)
     if (events.isEmpty() && !batch.isEmpty() && left > 0 && !live.rewoundSince(from)) {
       live.advance(from, batch.cursor(), List.of());
-      return hub.await(interest, batch.cursor(), maxEvents, Duration.ofNanos(left), live.id())
-          .thenComposeAsync(
-              next -> answer(live, from, interest, maxEvents, next, deadline), completions);
+      CompletableFuture<EventBatch> next =
+          hub.await(interest, batch.cursor(), maxEvents, Duration.ofNanos(left), live.id());
+      if (live.rewoundSince(from)) {
+        hub.supersede(live.id()); // as in poll: a rewind came before this wait registered
+      }
+      return next.thenComposeAsync(
+          more -> answer(live, from, interest, maxEvents, more, deadline), completions);
     }
     return CompletableFuture.completedFuture(deliver(live, from, batch, events));
   }
