@@ -100,12 +100,7 @@ public final class Pullroute implements AutoCloseable {
           new AdminService(
               new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())), hasher, clock);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
-      auth.checkUsersAgainst(
-          (orgId, userId) ->
-              admin
-                  .repository()
-                  .findCredentials(orgId, userId)
-                  .map(user -> new AuthService.CurrentUser(user.roles(), user.passwordTag())));
+      auth.checkUsersAgainst(admin.repository()::findCredentials);
 
       if (config.operatorSecret() != null) {
         auth.ensureClient(OPERATOR_CLIENT, null, config.operatorSecret(), Set.of(Scopes.OPERATOR));

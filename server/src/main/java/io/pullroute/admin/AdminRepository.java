@@ -1,5 +1,6 @@
 package io.pullroute.admin;
 
+import io.pullroute.auth.AuthService;
 import io.pullroute.events.Outbox;
 import java.time.Instant;
 import java.util.Collection;
@@ -28,13 +29,8 @@ public interface AdminRepository {
 
   Optional<User> findUser(String orgId, String id);
 
-  /**
-   * What a user's access tokens are checked against: its roles and the tag of its password ({@link
-   * io.pullroute.auth.AuthService#passwordTag}; null: none).
-   */
-  record Credentials(Set<String> roles, String passwordTag) {}
-
-  Optional<Credentials> findCredentials(String orgId, String id);
+  /** What a user's access tokens are checked against: its roles and the tag of its password. */
+  Optional<AuthService.CurrentUser> findCredentials(String orgId, String id);
 
   Optional<User> findUserByName(String orgId, String username);
 

@@ -1,5 +1,6 @@
 package io.pullroute.admin;
 
+import io.pullroute.auth.AuthService;
 import io.pullroute.events.Outbox;
 import java.time.Duration;
 import java.time.Instant;
@@ -99,7 +100,7 @@ public final class CachedAdminRepository implements AdminRepository {
   }
 
   @Override
-  public Optional<Credentials> findCredentials(String orgId, String id) {
+  public Optional<AuthService.CurrentUser> findCredentials(String orgId, String id) {
     return lookUp(List.of("credentials", orgId, id), () -> store.findCredentials(orgId, id));
   }
 

@@ -144,7 +144,7 @@ public final class JdbiAdminRepository implements AdminRepository {
   }
 
   @Override
-  public Optional<Credentials> findCredentials(String orgId, String id) {
+  public Optional<AuthService.CurrentUser> findCredentials(String orgId, String id) {
     return jdbi.withHandle(
         handle ->
             handle
@@ -154,9 +154,8 @@ public final class JdbiAdminRepository implements AdminRepository {
                 .bind("id", id)
                 .map(
                     (rs, ctx) ->
-                        new Credentials(
-                            Set.of(rs.getString("roles").split(" ")),
-                            AuthService.passwordTag(rs.getString("password_hash"))))
+                        new AuthService.CurrentUser(
+                            roles(rs), AuthService.passwordTag(rs.getString("password_hash"))))
                 .findOne());
   }
 
@@ -211,6 +210,11 @@ public final class JdbiAdminRepository implements AdminRepository {
                     .list()));
   }
 
+  /** The roles column: role names separated by spaces. */
+  private static Set<String> roles(ResultSet rs) throws SQLException {
+    return Set.of(rs.getString("roles").split(" "));
+  }
+
   private static User user(ResultSet rs) throws SQLException {
     return new User(
         rs.getString("id"),
@@ -218,7 +222,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         rs.getString("username"),
         rs.getString("first_name"),
         rs.getString("last_name"),
-        Set.of(rs.getString("roles").split(" ")),
+        roles(rs),
         rs.getString("place"),
         instant(rs, "created_at"));
   }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -82,17 +83,10 @@ public final class AuthService {
     if (passwordHash == null) {
       return null;
     }
-    try {
-      byte[] digest =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(passwordHash.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.Base64.getUrlEncoder()
-          .withoutPadding()
-          .encodeToString(digest)
-          .substring(0, 16);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 missing from the JDK", e);
-    }
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(sha256(passwordHash))
+        .substring(0, 16);
   }
 
   /** A user's scopes: one per role, plus the streaming API. */
@@ -224,10 +218,12 @@ public final class AuthService {
 
   /** API keys are long random strings, so a fast digest is enough to keep them out of the store. */
   public static String apiKeyHash(String apiKey) {
+    return HexFormat.of().formatHex(sha256(apiKey));
+  }
+
+  private static byte[] sha256(String text) {
     try {
-      byte[] digest =
-          MessageDigest.getInstance("SHA-256").digest(apiKey.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(digest);
+      return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 missing from the JDK", e);
     }

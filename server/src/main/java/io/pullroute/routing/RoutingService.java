@@ -932,7 +932,7 @@ public final class RoutingService {
       String correlationId,
       Supplier<T> command,
       String changedUser) {
-    long mark = audienceChanges.mark();
+    long mark = changedUser == null ? 0 : audienceChanges.mark();
     try {
       T result = command.get();
       if (changedUser != null) {

@@ -4,6 +4,7 @@ import io.pullroute.events.Event;
 import io.pullroute.events.Interest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -157,7 +158,7 @@ final class LiveSession {
       for (Event event : events) {
         if (handedOut == null) {
           handedOut = new long[HANDED_OUT];
-          java.util.Arrays.fill(handedOut, Long.MIN_VALUE);
+          Arrays.fill(handedOut, Long.MIN_VALUE);
         }
         handedOut[handedOutNext] = event.seq();
         handedOutNext = (handedOutNext + 1) % HANDED_OUT;
@@ -218,9 +219,7 @@ final class LiveSession {
       }
       List<Event> unheard = new ArrayList<>(events.size());
       for (Event event : events) {
-        if (event.seq() > handedOutMax
-            || !(handedOut(event.seq())
-                || (handedOutAhead != null && handedOutAhead.contains(event.seq())))) {
+        if (!handedOut(event.seq())) {
           unheard.add(event);
         }
       }
@@ -231,6 +230,12 @@ final class LiveSession {
   }
 
   private boolean handedOut(long seq) {
+    if (seq > handedOutMax) {
+      return false;
+    }
+    if (handedOutAhead != null && handedOutAhead.contains(seq)) {
+      return true;
+    }
     for (long known : handedOut) {
       if (known == seq) {
         return true;

@@ -212,12 +212,7 @@ public final class StreamingService implements AutoCloseable {
       }
     }
     CompletableFuture<EventBatch> answer =
-        hub.await(interest, from.cursor(), maxEvents, pollWait, sessionId);
-    if (live.rewoundSince(from)) {
-      // What the session hears changed while this poll read it, after the change ended the polls
-      // that were waiting: this one may wait with what it heard before. End it too.
-      hub.supersede(sessionId);
-    }
+        await(live, from, interest, from.cursor(), maxEvents, pollWait);
     long deadline = System.nanoTime() + pollWait.toNanos();
     return answer.thenComposeAsync(
         batch -> answer(live, from, interest, maxEvents, batch, deadline), completions);
@@ -240,15 +235,31 @@ public final class StreamingService implements AutoCloseable {
     // (After a rewind since it started, it answers: it may wait with what the session heard.)
     if (events.isEmpty() && !batch.isEmpty() && left > 0 && !live.rewoundSince(from)) {
       live.advance(from, batch.cursor(), List.of());
-      CompletableFuture<EventBatch> next =
-          hub.await(interest, batch.cursor(), maxEvents, Duration.ofNanos(left), live.id());
-      if (live.rewoundSince(from)) {
-        hub.supersede(live.id()); // as in poll: a rewind came before this wait registered
-      }
-      return next.thenComposeAsync(
-          more -> answer(live, from, interest, maxEvents, more, deadline), completions);
+      return await(live, from, interest, batch.cursor(), maxEvents, Duration.ofNanos(left))
+          .thenComposeAsync(
+              more -> answer(live, from, interest, maxEvents, more, deadline), completions);
     }
     return CompletableFuture.completedFuture(deliver(live, from, batch, events));
+  }
+
+  /**
+   * The hub's events for a poll that started {@code from}, after {@code cursor}, waiting up to
+   * {@code wait}. When what the session hears changed while the poll read it, the change ended the
+   * waits it found; this one may have registered after, with what the session heard before: it ends
+   * too.
+   */
+  private CompletableFuture<EventBatch> await(
+      LiveSession live,
+      LiveSession.Position from,
+      Interest interest,
+      long cursor,
+      int maxEvents,
+      Duration wait) {
+    CompletableFuture<EventBatch> batch = hub.await(interest, cursor, maxEvents, wait, live.id());
+    if (live.rewoundSince(from)) {
+      hub.supersede(live.id());
+    }
+    return batch;
   }
 
   /**

@@ -42,8 +42,8 @@ public final class CometDNotifications implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CometDNotifications.class);
   public static final String CHANNEL = "/v2/me/workbins";
   public static final String PATH = "/api/v2/notifications";
-  private static final String PRINCIPAL = "pullroute.principal";
-  private static final String PASSWORD_TAG = "pullroute.passwordTag";
+  // The session's token, as checked at its handshake (a TokenService.Verified).
+  private static final String TOKEN = "pullroute.token";
 
   /**
    * How often each session's user is checked again, as a token is at every call of the API: a
@@ -90,15 +90,16 @@ public final class CometDNotifications implements AutoCloseable {
   void checkUsers() {
     for (Set<ServerSession> sessions : sessionsByUser.values()) {
       for (ServerSession session : sessions) {
-        Principal principal = (Principal) session.getAttribute(PRINCIPAL);
-        if (principal == null) {
+        if (!(session.getAttribute(TOKEN) instanceof TokenService.Verified token)) {
           continue;
         }
         try {
-          auth.checkUser(principal, (String) session.getAttribute(PASSWORD_TAG));
+          auth.checkUser(token.principal(), token.passwordTag());
         } catch (PullrouteException refused) {
           LOG.info(
-              "CometD session of user {} ended: {}", principal.subject(), refused.getMessage());
+              "CometD session of user {} ended: {}",
+              token.principal().subject(),
+              refused.getMessage());
           session.disconnect();
         } catch (RuntimeException failed) {
           LOG.warn("checking the user of a CometD session failed", failed);
@@ -159,11 +160,10 @@ public final class CometDNotifications implements AutoCloseable {
           public void sessionRemoved(
               ServerSession session, ServerMessage message, boolean timeout) {
             held.remove(session);
-            Principal principal = (Principal) session.getAttribute(PRINCIPAL);
-            if (principal != null) {
+            if (session.getAttribute(TOKEN) instanceof TokenService.Verified token) {
               // A user without sessions leaves the map: anyoneConnected() is its emptiness.
               sessionsByUser.computeIfPresent(
-                  principal.subject(),
+                  token.principal().subject(),
                   (user, sessions) -> {
                     sessions.remove(session);
                     return sessions.isEmpty() ? null : sessions;
@@ -238,10 +238,7 @@ public final class CometDNotifications implements AutoCloseable {
         if (!principal.isUser()) {
           return false;
         }
-        session.setAttribute(PRINCIPAL, principal);
-        if (token.passwordTag() != null) {
-          session.setAttribute(PASSWORD_TAG, token.passwordTag());
-        }
+        session.setAttribute(TOKEN, token);
         session.addListener(holding);
         sessionsByUser.compute(
             principal.subject(),
@@ -270,7 +267,7 @@ public final class CometDNotifications implements AutoCloseable {
     public boolean canSubscribe(
         BayeuxServer server, ServerSession session, ServerChannel channel, ServerMessage message) {
       return session != null
-          && (session.isLocalSession() || session.getAttribute(PRINCIPAL) != null)
+          && (session.isLocalSession() || session.getAttribute(TOKEN) != null)
           && CHANNEL.equals(channel.getId());
     }
 

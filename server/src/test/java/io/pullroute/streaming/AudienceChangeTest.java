@@ -151,13 +151,7 @@ class AudienceChangeTest {
   @Test
   void a_poll_that_overlaps_a_change_moves_the_cursor_up_to_the_changes_mark() throws Exception {
     String session = streaming.create(agent, 3, null, false).id();
-    List<String> published = new ArrayList<>();
-    Event last = null;
-    for (int i = 0; i < 100; i++) {
-      last = publish(Audience.user("u1"));
-      published.add(last.id());
-    }
-    awaitHub(last);
+    List<String> published = publishToU1(100);
     // A change after all of them, while the poll reads the keys: they were matched rightly.
     whileRead.set(userId -> streaming.audienceChanged(userId, streaming.audienceMark()));
 
@@ -175,13 +169,7 @@ class AudienceChangeTest {
   void a_poll_that_reads_again_only_what_was_handed_out_waits_on_for_the_rest() throws Exception {
     String session = streaming.create(agent, 3, null, false).id();
     long mark = streaming.audienceMark();
-    List<String> published = new ArrayList<>();
-    Event last = null;
-    for (int i = 0; i < 20; i++) {
-      last = publish(Audience.user("u1"));
-      published.add(last.id());
-    }
-    awaitHub(last);
+    List<String> published = publishToU1(20);
     assertThat(streaming.poll(agent, 3, session, 50).get(10, TimeUnit.SECONDS))
         .extracting(Event::id)
         .containsExactlyElementsOf(published);
@@ -241,6 +229,18 @@ class AudienceChangeTest {
         .as("after a restart, from the store")
         .extracting(Event::id)
         .containsExactly(onL1.get().id(), mine.get().id());
+  }
+
+  /** Publishes {@code count} events to u1 and waits until the hub has them; answers their ids. */
+  private List<String> publishToU1(int count) {
+    List<String> ids = new ArrayList<>();
+    Event last = null;
+    for (int i = 0; i < count; i++) {
+      last = publish(Audience.user("u1"));
+      ids.add(last.id());
+    }
+    awaitHub(last);
+    return ids;
   }
 
   /** Until the hub has {@code event}: appended straight to the log, it comes through the tailer. */
