@@ -4,12 +4,10 @@ import io.pullroute.events.Event;
 import io.pullroute.events.Interest;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -19,9 +17,6 @@ import java.util.function.Supplier;
  * first). Thread-safe: guarded by {@link #lock}.
  */
 final class LiveSession {
-  /** How many of the last events handed out a session remembers; see {@link #unheard}. */
-  static final int HANDED_OUT = 64;
-
   /** How many of the last rewinds' marks a session remembers; see {@link #cursorAfter}. */
   private static final int MARKS = 8;
 
@@ -35,14 +30,9 @@ final class LiveSession {
   private boolean dirty;
   private List<Subscription> subscriptions;
   private final TreeMap<Long, Event> pending = new TreeMap<>(); // by seq
-  // The seqs of the last HANDED_OUT events handed out, the oldest overwritten first, and the
-  // newest; allocated at the first (a session that never hears anything costs nothing).
-  private long[] handedOut;
-  private int handedOutNext;
-  private long handedOutMax = Long.MIN_VALUE;
-  // The seqs handed out past the cursor (by a poll a rewind held back), however many: null while
-  // there are none, as always but after a rewind.
-  private TreeSet<Long> handedOutAhead;
+  // The seqs handed out above the floor (see floor()), and the last few below it; allocated at
+  // the first (a session that never hears anything costs nothing).
+  private HandedOut handedOut;
   // The mark of rewind n at marks[n % MARKS].
   private final long[] marks = new long[MARKS];
 
@@ -52,9 +42,10 @@ final class LiveSession {
   private volatile Built built;
 
   // When this node last read from the store what another node may change (see checkDue); the
-  // cursor then and what the user heard then (both guarded by lock).
+  // cursor then (MAX_VALUE: never read, as on the embedded store) and what the user heard then
+  // (both guarded by lock).
   private volatile Instant checked;
-  private long cursorAtCheck;
+  private long cursorAtCheck = Long.MAX_VALUE;
   private Set<String> baseAtCheck = Set.of();
 
   LiveSession(
@@ -68,7 +59,6 @@ final class LiveSession {
     this.lastPoll = lastPoll;
     this.subscriptions = List.copyOf(subscriptions);
     this.checked = lastPoll;
-    this.cursorAtCheck = cursor;
     for (Event event : pending) {
       this.pending.put(event.seq(), event);
     }
@@ -152,27 +142,13 @@ final class LiveSession {
         cursor = target;
         dirty = true;
       }
-      if (handedOutAhead != null) {
-        handedOutAhead.headSet(cursor, true).clear();
-      }
       for (Event event : events) {
         if (handedOut == null) {
-          handedOut = new long[HANDED_OUT];
-          Arrays.fill(handedOut, Long.MIN_VALUE);
+          handedOut = new HandedOut();
         }
-        handedOut[handedOutNext] = event.seq();
-        handedOutNext = (handedOutNext + 1) % HANDED_OUT;
-        handedOutMax = Math.max(handedOutMax, event.seq());
-        if (event.seq() > cursor) {
-          if (handedOutAhead == null) {
-            handedOutAhead = new TreeSet<>();
-          }
-          handedOutAhead.add(event.seq());
-        }
+        handedOut.add(event.seq());
       }
-      if (handedOutAhead != null && handedOutAhead.isEmpty()) {
-        handedOutAhead = null;
-      }
+      forgetHandedOut();
     } finally {
       lock.unlock();
     }
@@ -206,20 +182,36 @@ final class LiveSession {
   }
 
   /**
+   * The lowest seq after which a rewind may read again: the cursor, or the cursor at the last check
+   * of the store if lower (a check takes the cursor back there, see {@link #rewindToLastCheck}).
+   * The session remembers every event it handed out after it.
+   */
+  private long floor() {
+    return Math.min(cursor, cursorAtCheck);
+  }
+
+  private void forgetHandedOut() {
+    if (handedOut != null) {
+      handedOut.forgetUpTo(floor());
+    }
+  }
+
+  /**
    * {@code events} (read after a rewind, see {@link #rewindTo}) without those handed out before:
-   * those among the last {@link #HANDED_OUT}, and all those past the cursor. What a rewind reads
-   * again that the session heard before comes only once; older ones this session no longer
-   * remembers come again (at least once).
+   * all those after the floor (see {@link #floor}), and the last {@link HandedOut#KEPT} before it.
+   * What a rewind reads again that the session heard before comes only once, but for a rewind to a
+   * mark older than the floor and those kept (a change whose commit took longer than the polls of
+   * more than {@link HandedOut#KEPT} events): those come again (at least once).
    */
   List<Event> unheard(List<Event> events) {
     lock.lock();
     try {
-      if (events.isEmpty() || handedOut == null || events.getFirst().seq() > handedOutMax) {
+      if (events.isEmpty() || handedOut == null || events.getFirst().seq() > handedOut.max()) {
         return events;
       }
       List<Event> unheard = new ArrayList<>(events.size());
       for (Event event : events) {
-        if (!handedOut(event.seq())) {
+        if (!handedOut.contains(event.seq())) {
           unheard.add(event);
         }
       }
@@ -227,21 +219,6 @@ final class LiveSession {
     } finally {
       lock.unlock();
     }
-  }
-
-  private boolean handedOut(long seq) {
-    if (seq > handedOutMax) {
-      return false;
-    }
-    if (handedOutAhead != null && handedOutAhead.contains(seq)) {
-      return true;
-    }
-    for (long known : handedOut) {
-      if (known == seq) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** Whether the cursor was taken back since a poll started {@code from}. */
@@ -344,6 +321,7 @@ final class LiveSession {
       checked = now;
       cursorAtCheck = cursorBefore;
       baseAtCheck = base;
+      forgetHandedOut();
     } finally {
       lock.unlock();
     }

@@ -606,11 +606,16 @@ public final class StreamingService implements AutoCloseable {
     }
   }
 
-  /** What a new or newly loaded session is later checked against (see {@link #recheck}). */
+  /**
+   * What a new or newly loaded session is later checked against (see {@link #recheck}); nothing on
+   * a store that is never checked again.
+   */
   private void firstCheck(Principal principal, LiveSession live) {
+    if (recheck.isZero()) {
+      return;
+    }
     long cursor = live.cursor();
-    Set<String> base =
-        principal.isUser() && !recheck.isZero() ? loadKeys(principal.subject()) : Set.of();
+    Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
     live.checked(clock.instant(), cursor, base);
   }
 

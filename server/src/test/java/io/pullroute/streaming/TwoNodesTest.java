@@ -241,6 +241,37 @@ class TwoNodesTest {
         .contains(request);
   }
 
+  /**
+   * A node's check cannot tell a change made through itself from one made through another: after an
+   * agent subscribes to a list, the check finds that the agent hears more, and takes the cursor
+   * back to the previous check. What it reads again that the session was handed comes once, however
+   * many events that is. Before, the session remembered only the last 64 events it was handed below
+   * the cursor: of 100, 36 came twice.
+   */
+  @Test
+  void events_read_again_after_a_check_are_handed_out_once_however_many() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-once", "a1");
+    String agent = onFirst.token("a1");
+    String session = onFirst.session(agent, 3);
+    assertThat(onFirst.events(agent, 3, session, 5)).as("held by the first node").isEmpty();
+    List<String> handedOut = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      handedOut.add(onFirst.publish("outreach.status", "users", onFirst.id("a1"), Map.of("n", i)));
+    }
+    onFirst.settle();
+    assertThat(ids(onFirst.pollUntil(agent, 3, session, seen -> seen.size() >= 100)))
+        .containsExactlyElementsOf(handedOut);
+
+    onFirst.subscribeToList("a1", onFirst.openList);
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+    String next = onFirst.publish("outreach.status", "users", onFirst.id("a1"), Map.of("n", 100));
+    onFirst.settle();
+
+    assertThat(ids(onFirst.events(agent, 3, session, 200)))
+        .contains(next)
+        .doesNotContainAnyElementsOf(handedOut);
+  }
+
   /** Likewise, a session deleted through another node is invalid at the node that held it. */
   @Test
   void a_session_deleted_through_one_node_is_invalid_at_the_other() {
