@@ -149,12 +149,12 @@ public final class JdbiStreamingRepository implements StreamingRepository {
 
   /**
    * Moves each session's cursor and last poll forward (never back: another node sharing the store
-   * may have written later ones), in the given order.
+   * may have written later ones; but a cursor taken back is written as it is), in the given order.
    */
   private static void updateProgress(Handle handle, Collection<Map.Entry<String, Progress>> rows) {
     var batch =
         handle.prepareBatch(
-            "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor"
+            "UPDATE streaming_session SET cursor_seq = CASE WHEN cursor_seq > :cursor AND NOT :back"
                 + " THEN cursor_seq ELSE :cursor END, last_poll_at = CASE WHEN last_poll_at >"
                 + " :lastPoll THEN last_poll_at ELSE :lastPoll END"
                 + " WHERE id = :id");
@@ -162,6 +162,7 @@ public final class JdbiStreamingRepository implements StreamingRepository {
       batch
           .bind("id", row.getKey())
           .bind("cursor", row.getValue().cursor())
+          .bind("back", row.getValue().back())
           .bind("lastPoll", row.getValue().lastPoll())
           .add();
     }

@@ -28,6 +28,7 @@ final class LiveSession {
   private long rewinds; // how many times the cursor was taken back; see position()
   private Instant lastPoll;
   private boolean dirty;
+  private boolean back; // the cursor was taken back since the last progress was taken
   private List<Subscription> subscriptions;
   private final TreeMap<Long, Event> pending = new TreeMap<>(); // by seq
   // The seqs handed out above the floor (see floor()), and the last few below it; allocated at
@@ -365,6 +366,7 @@ final class LiveSession {
       if (mark < cursor) {
         cursor = mark;
         dirty = true;
+        back = true;
       }
     } finally {
       lock.unlock();
@@ -379,7 +381,10 @@ final class LiveSession {
         return null;
       }
       dirty = false;
-      return new StreamingRepository.Progress(cursor, lastPoll);
+      StreamingRepository.Progress progress =
+          new StreamingRepository.Progress(cursor, lastPoll, back);
+      back = false;
+      return progress;
     } finally {
       lock.unlock();
     }

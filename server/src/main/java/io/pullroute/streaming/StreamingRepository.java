@@ -26,7 +26,16 @@ public interface StreamingRepository {
   /** Writes cursors and last-poll times of many sessions at once (batched, at-least-once). */
   void saveProgress(Map<String, Progress> progress);
 
-  record Progress(long cursor, Instant lastPoll) {}
+  /**
+   * A session's cursor and last poll, each written only when later than the stored one (another
+   * node sharing the store may have written later ones), but for a cursor taken {@code back} (see
+   * {@link LiveSession#rewindTo}): that one is written as it is.
+   */
+  record Progress(long cursor, Instant lastPoll, boolean back) {
+    Progress(long cursor, Instant lastPoll) {
+      this(cursor, lastPoll, false);
+    }
+  }
 
   /** Sessions whose last poll was before {@code before}: candidates for expiry. */
   List<StoredSession> idleSince(Instant before, int limit);

@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * The Alvaria-compatible streaming API without HTTP: sessions, long polls, acknowledgement and
  * subscriptions. A session's definition, cursor, pending events and subscriptions are in the store;
  * this node caches them, writes cursors in batches every {@link #CURSOR_WRITES} (a crash
- * redelivers, never loses; but the stored cursor never moves back, so a crash forgets where {@link
- * #recheck} took a cursor back to) and writes pending events before they are answered. Thread-safe.
+ * redelivers, never loses; but a cursor taken back by a change of what the session hears reaches
+ * the store only with the next batch, so a crash before it forgets that) and writes pending events
+ * before they are answered. Thread-safe.
  */
 public final class StreamingService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StreamingService.class);

@@ -231,6 +231,33 @@ class AudienceChangeTest {
         .containsExactly(onL1.get().id(), mine.get().id());
   }
 
+  /**
+   * A change takes the cursor back behind the one already in the store: the store takes it back
+   * too, so a node that stops before the session's next poll does not lose what the change makes it
+   * hear. Before, the stored cursor only moved forward, and the event of the new list was lost.
+   */
+  @Test
+  void a_cursor_taken_back_by_a_change_is_taken_back_in_the_store() throws Exception {
+    String session = streaming.create(agent, 3, null, false).id();
+    long mark = streaming.audienceMark();
+    Event onL1 = publish(Audience.list("L1"));
+    Event mine = publish(Audience.user("u1"));
+    awaitHub(mine);
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .extracting(Event::id)
+        .containsExactly(mine.id());
+    streaming.flush(); // as every 5 s: the store has the cursor past both
+
+    lists.set(Set.of("L1"));
+    streaming.audienceChanged("u1", mark);
+    restart();
+
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .as("after a restart, from the store (u1's own again: at least once)")
+        .extracting(Event::id)
+        .contains(onL1.id());
+  }
+
   /** Publishes {@code count} events to u1 and waits until the hub has them; answers their ids. */
   private List<String> publishToU1(int count) {
     List<String> ids = new ArrayList<>();

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * A session's cursor and last poll in the store only move forward: nodes sharing the store write
  * them in batches, and a node that served the session earlier may write after one that served it
- * later.
+ * later. But for a cursor a node took back on purpose (a change of what the session hears).
  */
 class SavedProgressTest {
   @ParameterizedTest
@@ -34,6 +34,27 @@ class SavedProgressTest {
       StreamingRepository.StoredSession stored = repository.find("progress").orElseThrow();
       assertThat(stored.cursor()).isEqualTo(20);
       assertThat(stored.lastPoll()).isEqualTo(later);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_cursor_taken_back_is_written_back(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      JdbiStreamingRepository repository =
+          new JdbiStreamingRepository(server.server().database().jdbi());
+      String orgId = server.http().createOrganization("saved-back").orgId();
+      Instant created = Instant.parse("2026-01-01T00:00:00Z");
+      repository.insert(new StreamingSession("back", orgId, "owner", 3, 300, false, created), 0);
+      Instant later = created.plusSeconds(60);
+
+      repository.saveProgress(Map.of("back", new StreamingRepository.Progress(20, later)));
+      repository.saveProgress(
+          Map.of("back", new StreamingRepository.Progress(10, created.plusSeconds(30), true)));
+
+      StreamingRepository.StoredSession stored = repository.find("back").orElseThrow();
+      assertThat(stored.cursor()).isEqualTo(10);
+      assertThat(stored.lastPoll()).as("still only forward").isEqualTo(later);
     }
   }
 }
