@@ -1,5 +1,10 @@
 package io.pullroute.common;
 
+import java.util.Collections;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
 /**
  * The one unchecked exception root of pullroute. Each subclass names a failure that the HTTP layer
  * maps to one status (see {@code io.pullroute.http.ErrorMapper}); anything else is a bug and a 500.
@@ -60,6 +65,32 @@ public abstract class PullrouteException extends RuntimeException {
   public static final class Forbidden extends PullrouteException {
     public Forbidden(String message) {
       super(message, "authorization", "forbidden");
+    }
+  }
+
+  /** A path served, but not with this method; {@code allowed} names those it is served with. */
+  public static final class MethodNotAllowed extends PullrouteException {
+    private final SortedSet<String> allowed;
+
+    public MethodNotAllowed(String method, String path, Set<String> allowed) {
+      this(method, path, Collections.unmodifiableSortedSet(new TreeSet<>(allowed)));
+    }
+
+    private MethodNotAllowed(String method, String path, SortedSet<String> allowed) {
+      super(
+          method
+              + " is not served on "
+              + path
+              + "; it is served with "
+              + String.join(", ", allowed),
+          "method",
+          "methodNotAllowed");
+      this.allowed = allowed;
+    }
+
+    /** For the {@code Allow} header. */
+    public SortedSet<String> allowed() {
+      return allowed;
     }
   }
 

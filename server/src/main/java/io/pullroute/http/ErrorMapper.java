@@ -8,6 +8,7 @@ import io.pullroute.common.PullrouteException;
 import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.MethodNotAllowed;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.RateLimited;
@@ -15,6 +16,8 @@ import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.store.StoreErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,19 +31,24 @@ public final class ErrorMapper {
           Unauthenticated.class, 401,
           Forbidden.class, 403,
           NotFound.class, 404,
+          MethodNotAllowed.class, 405,
           Conflict.class, 409,
           PayloadTooLarge.class, 413,
           RateLimited.class, 429);
 
   private ErrorMapper() {}
 
-  static void register(RoutesConfig routes) {
+  /**
+   * Maps failures to answers. A path that no route serves with the request's method is a 404, or a
+   * 405 naming the methods {@code methodsOf} finds for it.
+   */
+  static void register(RoutesConfig routes, Function<String, Set<String>> methodsOf) {
     routes.exception(PullrouteException.class, ErrorMapper::handle);
     routes.exception(
         HttpResponseException.class,
         (e, ctx) -> {
           if (e.getStatus() == 404) {
-            write(ctx, notFound(ctx));
+            noRoute(ctx, methodsOf);
           } else {
             write(ctx, ErrorResponse.of(e.getStatus(), "http", "http", e.getMessage()));
           }
@@ -59,14 +67,21 @@ public final class ErrorMapper {
         404,
         ctx -> {
           if (ctx.resultInputStream() == null) {
-            write(ctx, notFound(ctx));
+            noRoute(ctx, methodsOf);
           }
         });
   }
 
-  private static ErrorResponse notFound(Context ctx) {
-    return ErrorResponse.of(
-        404, "path", "notFound", "no route for " + ctx.method().name() + " " + ctx.path());
+  private static void noRoute(Context ctx, Function<String, Set<String>> methodsOf) {
+    Set<String> allowed = methodsOf.apply(ctx.path());
+    if (allowed.isEmpty()) {
+      write(
+          ctx,
+          ErrorResponse.of(
+              404, "path", "notFound", "no route for " + ctx.method().name() + " " + ctx.path()));
+    } else {
+      handle(new MethodNotAllowed(ctx.method().name(), ctx.path(), allowed), ctx);
+    }
   }
 
   /** What a failure answers: status, extra headers and the JSON body. */
@@ -117,6 +132,9 @@ public final class ErrorMapper {
     Map<String, String> headers = new LinkedHashMap<>();
     if (known instanceof RateLimited limited) {
       headers.put("Retry-After", Long.toString(limited.retryAfterSeconds()));
+    }
+    if (known instanceof MethodNotAllowed notAllowed) {
+      headers.put("Allow", String.join(", ", notAllowed.allowed()));
     }
     if (known instanceof Unauthenticated) {
       headers.put("WWW-Authenticate", "Bearer realm=\"pullroute\"");

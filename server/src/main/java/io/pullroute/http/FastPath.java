@@ -3,6 +3,7 @@ package io.pullroute.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
+import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
@@ -157,7 +158,13 @@ final class FastPath extends Handler.Wrapper {
 
     @Override
     public String queryParam(String name) {
-      Fields.Field field = Request.extractQueryParameters(request).get(name);
+      Fields fields;
+      try {
+        fields = Request.extractQueryParameters(request);
+      } catch (RuntimeException badEncoding) { // Jetty's "400: Bad query", a %zz say
+        throw new InvalidInput("query", "the query string is not valid percent-encoded UTF-8");
+      }
+      Fields.Field field = fields.get(name);
       return field == null ? null : field.getValue();
     }
 

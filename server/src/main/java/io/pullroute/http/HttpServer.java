@@ -11,6 +11,7 @@ import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.Ids;
 import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.MethodNotAllowed;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.common.RateLimiter;
@@ -66,6 +67,13 @@ public final class HttpServer implements AutoCloseable {
     RateLimiter limiter = new RateLimiter(config.rateLimitPerSecond(), clock);
     List<RouteTable.Route> documented = new ArrayList<>();
     List<String> registered = Collections.synchronizedList(new ArrayList<>());
+    RouteMethods methodsOf =
+        new RouteMethods(
+            () -> {
+              synchronized (registered) {
+                return List.copyOf(registered);
+              }
+            });
     Set<String> openRoutes = new HashSet<>();
     List<FastRoute> fastRoutes = new ArrayList<>();
     // One timer per method, route and status: looked up, not rebuilt, on every request.
@@ -92,6 +100,7 @@ public final class HttpServer implements AutoCloseable {
               javalinConfig.jetty.modifyServer(
                   server -> {
                     server.setStopTimeout(2_000);
+                    server.setErrorHandler(new JsonErrors.Server());
                     mounts.forEach(mount -> mount.accept(server));
                     // In front of everything (Javalin attaches its context inside this wrapper).
                     FastPath fast =
@@ -113,8 +122,8 @@ public final class HttpServer implements AutoCloseable {
                   });
 
               var routes = javalinConfig.routes;
-              ErrorMapper.register(routes);
-              routes.before(ctx -> begin(ctx));
+              ErrorMapper.register(routes, methodsOf);
+              routes.before(ctx -> begin(ctx, methodsOf));
               routes.beforeMatched(
                   ctx -> {
                     Endpoint endpoint = matched(ctx);
@@ -182,11 +191,20 @@ public final class HttpServer implements AutoCloseable {
     return connector;
   }
 
-  private static void begin(Context ctx) {
+  private static void begin(Context ctx, RouteMethods methodsOf) {
     ctx.attribute(STARTED_NANOS, System.nanoTime());
     String correlationId = correlationId(ctx.header("X-Correlation-Id"));
     ctx.attribute(Requests.CORRELATION_ID, correlationId);
     ctx.header("X-Correlation-Id", correlationId);
+    if (ctx.method() == HandlerType.HEAD) {
+      // No route is served with HEAD. (Javalin answered HEAD on a GET route 200, without running
+      // the route or checking the caller's token; and a long poll must not run without its body.)
+      Set<String> allowed = methodsOf.apply(ctx.path());
+      if (allowed.isEmpty()) {
+        throw new io.javalin.http.NotFoundResponse();
+      }
+      throw new MethodNotAllowed("HEAD", ctx.path(), allowed);
+    }
     if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
       throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
     }

@@ -3,6 +3,7 @@ package io.pullroute.http;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.util.BufferRecycler;
 import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.core.util.RecyclerPool;
@@ -49,6 +50,24 @@ public final class Json {
                       }))
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
           .setSerializationInclusion(JsonInclude.Include.ALWAYS);
+
+  /**
+   * How deep a request body may nest. Jackson reads up to 1,000 levels and writes at most 1,000: a
+   * customer nested 998 deep was accepted, and the events written from it then failed (a 500), or
+   * broke later answers that carried it. Nothing pullroute takes nests beyond a few levels.
+   */
+  public static final int MAX_BODY_DEPTH = 64;
+
+  /**
+   * {@link #MAPPER} for request bodies: refuses a body nested deeper than {@link #MAX_BODY_DEPTH}.
+   */
+  public static final ObjectMapper BODIES =
+      new ObjectMapper(
+          JsonFactory.builder()
+              .recyclerPool(BUFFERS)
+              .streamReadConstraints(
+                  StreamReadConstraints.builder().maxNestingDepth(MAX_BODY_DEPTH).build())
+              .build());
 
   private Json() {}
 

@@ -1,6 +1,7 @@
 package io.pullroute.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.http.Context;
@@ -39,7 +40,9 @@ public final class JsonBody {
     }
     JsonNode parsed;
     try {
-      parsed = Json.MAPPER.readTree(bytes);
+      parsed = Json.BODIES.readTree(bytes);
+    } catch (StreamConstraintsException e) {
+      throw new InvalidInput("body", tooLarge(e));
     } catch (JsonProcessingException e) {
       var location = e.getLocation();
       throw new InvalidInput(
@@ -55,6 +58,25 @@ public final class JsonBody {
       throw new InvalidInput("body", "the body must be a JSON object");
     }
     return new JsonBody((ObjectNode) parsed);
+  }
+
+  /**
+   * What a body over one of the reader's limits is told: how deep it may nest, or which value is
+   * too long (a number of over 1,000 digits, say), in Jackson's words without its API names.
+   */
+  private static String tooLarge(StreamConstraintsException e) {
+    String said = e.getOriginalMessage();
+    if (said.contains("nesting depth")) {
+      return "the body nests deeper than " + Json.MAX_BODY_DEPTH + " levels";
+    }
+    int api = said.indexOf(" (from `");
+    int comma = said.indexOf(", from `");
+    if (api >= 0) {
+      said = said.substring(0, api);
+    } else if (comma >= 0) {
+      said = said.substring(0, comma) + ")";
+    }
+    return "the body is over a limit: " + said;
   }
 
   /** The raw body, refusing more than {@link Config#MAX_BODY_BYTES} even without Content-Length. */

@@ -147,9 +147,9 @@ public final class StreamingRoutes {
     }
     JsonNode body;
     try {
-      body = Json.MAPPER.readTree(raw);
+      body = Json.BODIES.readTree(raw);
       if (body != null && body.isTextual()) {
-        body = Json.MAPPER.readTree(body.textValue());
+        body = Json.BODIES.readTree(body.textValue());
       }
     } catch (IOException e) {
       throw new InvalidInput("body", "malformed JSON");

@@ -117,6 +117,7 @@ public final class CometDNotifications implements AutoCloseable {
     ServletContextHandler context = new ServletContextHandler(PATH);
     // Messages sent to the endpoint URL itself (without a trailing /handshake …) are CometD's too.
     context.setAllowNullPathInContext(true);
+    context.setErrorHandler(new io.pullroute.http.JsonErrors.Servlets());
     // Upgrades to WebSocket happen in this handler, before the servlet would see the request.
     context.insertHandler(WebSocketUpgradeHandler.from(server, context));
     bayeux.setOption("cometdURLMapping", "/*");
@@ -172,7 +173,7 @@ public final class CometDNotifications implements AutoCloseable {
           }
         });
     context.setAttribute(BayeuxServer.ATTRIBUTE, bayeux);
-    ServletHolder holder = new ServletHolder("cometd", CometDServlet.class);
+    ServletHolder holder = new ServletHolder("cometd", Servlet.class);
     holder.setAsyncSupported(true);
     holder.setInitOrder(1);
     context.addServlet(holder, "/*");
@@ -215,6 +216,33 @@ public final class CometDNotifications implements AutoCloseable {
     }
   }
 
+  /**
+   * CometD's servlet, but for messages that are not Bayeux messages (the body {@code null}, {@code
+   * [1,2]}, a channel that is a number …): CometD fails reading them ("protocol violation", a cast)
+   * and answered 500; they are the client's, a 400.
+   */
+  public static final class Servlet extends CometDServlet {
+    @Override
+    protected void sendError(
+        jakarta.servlet.http.HttpServletRequest request,
+        jakarta.servlet.http.HttpServletResponse response,
+        int code,
+        Throwable failure) {
+      boolean malformed =
+          code == 500
+              && (failure instanceof java.io.IOException io
+                      && "protocol violation".equals(io.getMessage())
+                  || failure instanceof java.text.ParseException
+                  || failure instanceof ClassCastException
+                  || failure instanceof NullPointerException
+                  || failure instanceof IllegalArgumentException);
+      if (malformed) {
+        LOG.debug("CometD message refused as malformed", failure);
+      }
+      super.sendError(request, response, malformed ? 400 : code, failure);
+    }
+  }
+
   /** Handshakes need a valid token; clients may subscribe to the workbin channel, not publish. */
   private final class TokenPolicy implements SecurityPolicy {
     @Override
@@ -226,9 +254,9 @@ public final class CometDNotifications implements AutoCloseable {
         return false;
       }
       String authorization = message.getBayeuxContext().getHeader("Authorization");
-      Map<String, Object> ext = message.getExt();
+      // Not getExt(): it casts, and a client's "ext" may be anything ("x", a list …).
       if (authorization == null
-          && ext != null
+          && message.get(Message.EXT_FIELD) instanceof Map<?, ?> ext
           && ext.get("authorization") instanceof String given) {
         authorization = given;
       }
