@@ -215,6 +215,24 @@ final class RoutingEvents {
 
   // ---- messaging (spec 003)
 
+  /**
+   * {@code audience} and, when it holds {@code conversation}'s key, the keys of its participants at
+   * the commit: a session matches an event against what its user hears at the poll, and a
+   * participant that left before its next poll no longer hears the conversation. It still hears
+   * what was said while it was in it.
+   */
+  static Set<String> withParticipants(Conversation conversation, Set<String> audience) {
+    if (conversation.participants().isEmpty()
+        || !audience.contains(Audience.conversation(conversation.id()))) {
+      return audience;
+    }
+    Set<String> keys = new java.util.LinkedHashSet<>(audience);
+    conversation
+        .participants()
+        .forEach(participant -> keys.add(Audience.user(participant.userId())));
+    return Set.copyOf(keys);
+  }
+
   static EventDraft entity(
       String name,
       Conversation conversation,
@@ -233,7 +251,7 @@ final class RoutingEvents {
         "messaging." + name,
         "conversations",
         conversation.id(),
-        audience,
+        withParticipants(conversation, audience),
         envelope(userId, payload));
   }
 
@@ -249,7 +267,7 @@ final class RoutingEvents {
         "messaging.EntitySendText",
         "conversations",
         conversation.id(),
-        Set.of(Audience.conversation(conversation.id())),
+        withParticipants(conversation, Set.of(Audience.conversation(conversation.id()))),
         envelope(userId, payload));
   }
 

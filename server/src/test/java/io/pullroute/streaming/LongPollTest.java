@@ -511,6 +511,33 @@ class LongPollTest {
     }
   }
 
+  /**
+   * What is said in a conversation while an agent is in it reaches the agent, even when it leaves
+   * before its next poll. Before, a text's audience was the conversation alone, matched at the poll
+   * against what the agent hears then: after leaving, the text was passed over (lost, even with
+   * acknowledgement). Its participants at the commit now hear it too.
+   */
+  @Test
+  void a_text_said_while_an_agent_was_in_the_conversation_reaches_it_after_it_left() {
+    StreamingFixture org = fixture("a3");
+    String agent = org.token("a3");
+    String session = org.session(agent, 3);
+    org.state("a3", "READY");
+    String open = org.intake(org.openChannel, "hello");
+    org.join("a3", open);
+    org.customerText(open, "my order is late");
+    Response left = org.http().post("/api/v1/conversations/" + open + "/leave", agent, "");
+    assertThat(left.status()).as(left.toString()).isBetween(200, 204);
+    org.settle();
+
+    List<JsonNode> heard =
+        org.pollUntil(agent, 3, session, seen -> types(seen).contains("messaging.EntityRemoved"));
+    assertThat(heard)
+        .filteredOn(event -> type(event).equals("messaging.EntitySendText"))
+        .extracting(event -> payload(event).at("/payload/text").asText())
+        .contains("my order is late");
+  }
+
   // ---- rate limit
 
   @Test
