@@ -142,6 +142,7 @@ public final class RoutingService {
               events.add(
                   RoutingEvents.listRequest(
                       RoutingEvents.RECEIVED, conversation, channel, now, null));
+              events.addAll(parked.of(conversation, tx::nextReferenceId));
               if (intake.text() != null) {
                 tx.insertMessage(customerMessage(conversation, intake.text(), now));
                 events.add(
@@ -360,6 +361,21 @@ public final class RoutingService {
   /** Who adds the workbin notifications of a request leaving an agent's own workbin. */
   public void onReleased(Released hook) {
     this.released = hook;
+  }
+
+  /**
+   * Events for a new request parked on its list, in the same transaction; {@code referenceId} takes
+   * a new one, for events that need it.
+   */
+  public interface Parked {
+    List<EventDraft> of(Conversation parked, java.util.function.LongSupplier referenceId);
+  }
+
+  private volatile Parked parked = (conversation, referenceId) -> List.of();
+
+  /** Who adds the workbin notifications of a new request. */
+  public void onParked(Parked hook) {
+    this.parked = hook;
   }
 
   /** Events a caller adds to a pull or an add, in the same transaction (the workbin API's). */

@@ -32,6 +32,25 @@ public final class WorkbinService {
     this.routing = routing;
     this.admin = admin;
     routing.onReleased(this::released);
+    routing.onParked(this::parked);
+  }
+
+  /** A new request on a group-owned list: ItemAdded to the group's workbin, as Genesys tells. */
+  private List<io.pullroute.events.EventDraft> parked(
+      Conversation parked, java.util.function.LongSupplier referenceId) {
+    return admin
+        .findListDefinition(parked.orgId(), parked.listId())
+        .flatMap(this::group)
+        .map(
+            workbin ->
+                List.of(
+                    WorkbinEvents.itemChange(
+                        "ItemAdded",
+                        workbin,
+                        parked,
+                        mediaOfChannel(parked.orgId(), parked.channelId()),
+                        referenceId.getAsLong())))
+        .orElse(List.of());
   }
 
   /**

@@ -288,6 +288,10 @@ class CometDNotificationTest {
     assertThat(number(subscribed, "referenceId")).isEqualTo(subscribeReference);
 
     String chat = org.intake(org.webChannel);
+    Map<String, Object> parked =
+        subscriber.await("a1's ItemAdded of the new request", itemChange("ItemAdded", chat));
+    assertThat(parked.get("id")).isEqualTo(org.ownedList);
+    assertThat(parked.get("agentGroup")).isEqualTo(TEAM);
     long pullReference = org.pulled("a2", "PullChat", chat);
 
     Map<String, Object> removed =
@@ -307,10 +311,12 @@ class CometDNotificationTest {
     assertThat(puller.messages).allMatch(message -> CHANNEL.equals(message.getChannel()));
 
     // Each heard its own half only: the puller is no subscriber of the list, and the subscriber
-    // does not own the puller's workbin.
+    // does not own the puller's workbin (it heard the request added to the group's, at intake).
     marker(org, "a1", subscriber);
     marker(org, "a2", puller);
-    assertThat(subscriber.data()).noneMatch(data -> "ItemAdded".equals(data.get("action")));
+    assertThat(subscriber.data())
+        .filteredOn(data -> "ItemAdded".equals(data.get("action")))
+        .allMatch(data -> org.ownedList.equals(data.get("id")));
     assertThat(puller.data()).noneMatch(data -> "ItemRemoved".equals(data.get("action")));
     assertThat(subscriber.data()).filteredOn(itemChange("ItemRemoved", chat)).hasSize(1);
     assertThat(puller.data()).filteredOn(itemChange("ItemAdded", chat)).hasSize(1);

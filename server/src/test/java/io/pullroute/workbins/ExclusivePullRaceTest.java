@@ -212,6 +212,7 @@ class ExclusivePullRaceTest {
     Map<String, Integer> listRemoved = new HashMap<>();
     Map<String, Integer> itemRemoved = new HashMap<>();
     Map<String, Integer> itemAdded = new HashMap<>();
+    Map<String, Integer> parked = new HashMap<>();
     for (Event event : events) {
       switch (event.type()) {
         case "pullMode.ListRequestRemoved" -> {
@@ -233,6 +234,10 @@ class ExclusivePullRaceTest {
         case "workbin.ItemAdded" -> {
           JsonNode payload = EventsSeen.payload(event);
           String id = payload.at("/chatStateResourceV2/id").asText();
+          if (payload.get("id").asText().equals(listId)) {
+            parked.merge(id, 1, Integer::sum); // the intake's, to the group's workbin
+            continue;
+          }
           itemAdded.merge(id, 1, Integer::sum);
           assertThat(payload.get("id").asText())
               .as("%s: the winner's own workbin", event)
@@ -251,6 +256,7 @@ class ExclusivePullRaceTest {
     assertThat(listRemoved).as("pullMode.ListRequestRemoved per request").isEqualTo(once);
     assertThat(itemRemoved).as("workbin.ItemRemoved per request").isEqualTo(once);
     assertThat(itemAdded).as("workbin.ItemAdded per request").isEqualTo(once);
+    assertThat(parked).as("workbin.ItemAdded to the group's workbin at intake").isEqualTo(once);
 
     // ---- the subscribers' sessions, once the hub has every event of the rounds (the log check
     // above waited for it): a poll of up to 200 events until one comes back empty. The sessions

@@ -542,6 +542,28 @@ class WorkbinApiTest {
             "workbin.ItemRemoved " + org.id("a1"), "workbin.ItemAdded " + org.ownedList);
   }
 
+  /**
+   * A new request parked on a group-owned list is announced to the group's workbin, as Genesys
+   * tells a workbin's subscribers of an interaction placed in it. Before, a workbin client heard of
+   * new requests only through the streaming API's pullMode events.
+   */
+  @Test
+  void a_new_request_on_a_group_owned_list_is_announced_to_the_groups_workbin() {
+    long mark = EventsSeen.mark(server.server());
+    String chat = org.intake(org.webChannel);
+
+    List<Event> added =
+        EventsSeen.after(server.server(), org.orgId, mark).stream()
+            .filter(event -> event.type().equals("workbin.ItemAdded"))
+            .toList();
+    assertThat(added).hasSize(1);
+    JsonNode payload = EventsSeen.payload(added.getFirst());
+    assertThat(payload.get("id").asText()).isEqualTo(org.ownedList);
+    assertThat(payload.get("action").asText()).isEqualTo("ItemAdded");
+    assertThat(payload.at("/chatStateResourceV2/id").asText()).isEqualTo(chat);
+    assertThat(payload.get("referenceId").asLong()).isPositive();
+  }
+
   // ---- the agent's own workbin
 
   @Test
