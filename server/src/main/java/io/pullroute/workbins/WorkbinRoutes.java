@@ -1,5 +1,7 @@
 package io.pullroute.workbins;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
@@ -54,6 +56,12 @@ public final class WorkbinRoutes {
             "workbins",
             "A workbin and, with subresources=*|chat|email|…, its interactions; a group's"
                 + " workbin is named with agentGroup= or placeGroup= (GetWorkbinContent)",
+            genesys(this::content))
+        .add(
+            HandlerType.GET,
+            "/api/v2/workbins/{id}",
+            "workbins",
+            "The same as GET /api/v2/me/workbins/{id}: where a workbin's uri points",
             genesys(this::content))
         // The pull: served in front of the web framework, like the long poll (FastRoute).
         .fast(
@@ -254,7 +262,7 @@ public final class WorkbinRoutes {
     description.put("workbinName", workbin.name());
     description.put("id", workbin.id());
     description.put("displayName", workbin.name());
-    description.put("uri", ctx.scheme() + "://" + ctx.host() + "/api/v2/workbins/" + workbin.id());
+    description.put("uri", uri(ctx, workbin));
     description.put("type", workbin.type().name());
     if (workbin.type() == Workbin.Type.AgentGroup) {
       description.put("agentGroup", workbin.group());
@@ -262,6 +270,20 @@ public final class WorkbinRoutes {
       description.put("placeGroup", workbin.group());
     }
     return description;
+  }
+
+  /**
+   * Where the workbin is served ({@code GET /api/v2/workbins/{id}}, as {@code /me/workbins/{id}}),
+   * naming its group: a group's workbin is found by it.
+   */
+  private static String uri(Context ctx, Workbin workbin) {
+    String uri = ctx.scheme() + "://" + ctx.host() + "/api/v2/workbins/" + workbin.id();
+    String group = java.net.URLEncoder.encode(String.valueOf(workbin.group()), UTF_8);
+    return switch (workbin.type()) {
+      case AgentGroup -> uri + "?agentGroup=" + group;
+      case PlaceGroup -> uri + "?placeGroup=" + group;
+      case Agent -> uri;
+    };
   }
 
   private static String blankToNull(String value) {

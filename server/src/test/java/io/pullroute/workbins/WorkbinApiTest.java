@@ -152,7 +152,17 @@ class WorkbinApiTest {
     assertThat(group.get("agentGroup").asText()).isEqualTo(TEAM);
     assertThat(group.get("workbinName").asText()).isEqualTo("Owned");
     assertThat(group.get("displayName").asText()).isEqualTo("Owned");
-    assertThat(group.get("uri").asText()).endsWith("/api/v2/workbins/" + org.ownedList);
+    assertThat(group.get("uri").asText())
+        .endsWith("/api/v2/workbins/" + org.ownedList + "?agentGroup=" + TEAM);
+
+    // Each uri is served, as GET /api/v2/me/workbins/{id}. (It pointed to no route before.)
+    for (JsonNode workbin : List.of(own, group)) {
+      String path = java.net.URI.create(workbin.get("uri").asText()).getRawPath();
+      String query = java.net.URI.create(workbin.get("uri").asText()).getRawQuery();
+      Response fetched = org.http.get(path + (query == null ? "" : "?" + query), org.token("a1"));
+      assertThat(fetched.status()).as(fetched.toString()).isEqualTo(200);
+      assertThat(fetched.json().at("/workbin/id").asText()).isEqualTo(workbin.get("id").asText());
+    }
 
     // a3 is in the other group: its own workbin and Other's, never Team's, never the open list.
     List<String> ofA3 = new ArrayList<>();
