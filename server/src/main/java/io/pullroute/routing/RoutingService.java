@@ -285,7 +285,7 @@ public final class RoutingService {
                           joined,
                           RoutingEvents.AGENT,
                           other.userId(),
-                          other.username(),
+                          nameOf(joined.orgId(), other),
                           agent.id(),
                           Set.of(Audience.user(agent.id()))));
                 }
@@ -534,7 +534,7 @@ public final class RoutingService {
                             after,
                             RoutingEvents.AGENT,
                             participant.userId(),
-                            participant.username(),
+                            nameOf(after.orgId(), participant),
                             participant.userId(),
                             Set.of(
                                 Audience.conversation(id), Audience.user(participant.userId()))));
@@ -630,7 +630,7 @@ public final class RoutingService {
                         closed,
                         RoutingEvents.AGENT,
                         participant.userId(),
-                        participant.username(),
+                        nameOf(closed.orgId(), participant),
                         participant.userId(),
                         Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
                 events.add(RoutingEvents.interactionClear(participant.userId(), closed));
@@ -1057,6 +1057,17 @@ public final class RoutingService {
               .contains(place);
     }
     return true;
+  }
+
+  /**
+   * A participant's {@code entityName} in messaging events: its display name, as the events of its
+   * own join and texts name it (its username only once the user is gone).
+   */
+  private String nameOf(String orgId, Participant participant) {
+    return admin
+        .findUser(orgId, participant.userId())
+        .map(RoutingService::displayName)
+        .orElse(participant.username());
   }
 
   private static String displayName(User user) {

@@ -67,7 +67,8 @@ class RoutingApiTest {
 
     List<Event> events = eventsSince(org, mark);
     assertThat(EventsSeen.types(events))
-        .containsExactly("pullMode.ListRequestReceived", "messaging.EntitySendText");
+        .containsExactly(
+            "pullMode.ListRequestReceived", "workbin.ItemAdded", "messaging.EntitySendText");
     Event received = events.getFirst();
     assertThat(received.resourceType()).isEqualTo("lists");
     assertThat(received.resourceId()).isEqualTo(org.ownedList);
@@ -287,6 +288,20 @@ class RoutingApiTest {
             "engagementCenter.InteractionClear",
             "engagementCenter.Wrap",
             "engagementCenter.NotReady");
+    // An agent has one entityName in every messaging event: its display name (first name A1 here),
+    // as in the events of its own join. Before, EntityList and EntityRemoved named its username.
+    assertThat(
+            eventsSince(org, mark).stream()
+                .filter(event -> event.type().startsWith("messaging.Entity"))
+                .filter(
+                    event ->
+                        EventsSeen.payload(event)
+                            .at("/payload/entityId")
+                            .asText()
+                            .equals(org.id("a1")))
+                .map(event -> EventsSeen.payload(event).at("/payload/entityName").asText())
+                .distinct())
+        .containsExactly("A1");
   }
 
   @Test
