@@ -222,7 +222,11 @@ public final class WorkbinRoutes {
     Optional<String> uri = body.optionalString("uri");
     if (uri.isPresent() && !uri.get().isBlank()) {
       String value = uri.get();
-      return value.substring(value.lastIndexOf('/') + 1);
+      String last = value.substring(value.lastIndexOf('/') + 1);
+      if (last.isBlank()) {
+        throw new InvalidInput("uri", "uri must end with the interaction's id");
+      }
+      return last;
     }
     throw InvalidInput.required("id");
   }
