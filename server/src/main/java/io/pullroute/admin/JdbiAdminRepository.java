@@ -191,7 +191,15 @@ public final class JdbiAdminRepository implements AdminRepository {
   @Override
   public boolean deleteUser(String orgId, String id, Outbox outbox) {
     return delete(
-        "user", "DELETE FROM app_user WHERE org_id = :org AND id = :id", orgId, id, outbox);
+        "user",
+        "DELETE FROM app_user WHERE org_id = :org AND id = :id",
+        orgId,
+        id,
+        outbox,
+        "the user "
+            + id
+            + " is in open requests (joined, or holding one it pulled) and cannot be deleted;"
+            + " it must leave them, or they be closed, first");
   }
 
   @Override
@@ -784,8 +792,22 @@ public final class JdbiAdminRepository implements AdminRepository {
     return delete(what, sql, orgId, id, Outbox.NONE);
   }
 
-  /** Deletes one row; its events are appended only when there was a row. */
   private boolean delete(String what, String sql, String orgId, String id, Outbox outbox) {
+    return delete(
+        what,
+        sql,
+        orgId,
+        id,
+        outbox,
+        "the " + what + " " + id + " is still in use and cannot be deleted");
+  }
+
+  /**
+   * Deletes one row; its events are appended only when there was a row. A row other rows still
+   * refer to is a {@link Conflict} that says {@code inUse}.
+   */
+  private boolean delete(
+      String what, String sql, String orgId, String id, Outbox outbox, String inUse) {
     try {
       return jdbi.inTransaction(
           handle -> {
@@ -798,8 +820,7 @@ public final class JdbiAdminRepository implements AdminRepository {
           });
     } catch (RuntimeException e) {
       if (StoreErrors.isForeignKeyViolation(e)) {
-        throw new Conflict(
-            what, "the " + what + " " + id + " is still in use and cannot be deleted");
+        throw new Conflict(what, inUse);
       }
       throw e;
     }

@@ -638,6 +638,9 @@ public final class RoutingService {
               }
               if (holder != null) {
                 events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
+                // Out of its agent's workbin: a closed request holds nobody (its agent can be
+                // deleted; the history is in the event log).
+                tx.moveToList(id, locked.listId());
               }
               return Outcome.of(closed, events);
             });

@@ -574,6 +574,37 @@ class WorkbinApiTest {
     assertThat(payload.get("referenceId").asLong()).isPositive();
   }
 
+  /**
+   * An agent that pulled a request can be deleted once the request is closed: a closed request is
+   * in nobody's workbin. Before, it still named the agent, and the user could never be deleted (a
+   * 409 that did not say why).
+   */
+  @Test
+  void an_agent_whose_pulled_request_was_closed_can_be_deleted() {
+    WorkbinFixture own = new WorkbinFixture(server.http(), "workbins-" + ORGS.incrementAndGet());
+    String chat = own.intake(own.webChannel);
+    own.pulled("a1", "PullChat", chat);
+
+    Response holding = own.http.delete("/api/v1/users/" + own.id("a1"), own.admin);
+    assertThat(holding.status()).as(holding.toString()).isEqualTo(409);
+    assertThat(holding.json().get("message").asText()).contains("is in open requests");
+
+    Response closed = own.http.post("/api/v1/conversations/" + chat + "/close", own.admin, "");
+    assertThat(closed.status()).as(closed.toString()).isEqualTo(200);
+    Response deleted = own.http.delete("/api/v1/users/" + own.id("a1"), own.admin);
+    assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
+  }
+
+  /** A uri with no interaction at its end is a 400 naming uri, not a 404 for an empty id. */
+  @Test
+  void a_uri_without_an_interaction_is_a_400_naming_it() {
+    Response response =
+        org.operate(
+            "a1", org.ownedList, TEAM, Map.of("operationName", "PullInteraction", "uri", "/"));
+    refused(response, 400);
+    assertThat(response.json().get("statusMessage").asText()).contains("uri");
+  }
+
   // ---- the agent's own workbin
 
   @Test
