@@ -204,6 +204,11 @@ public final class Pullroute implements AutoCloseable {
       }
 
       @Override
+      public java.time.Instant lastJoined(String userId) {
+        return routing.lastJoined(userId);
+      }
+
+      @Override
       public boolean mayWorkOn(Principal principal, String listId) {
         return routing.mayWorkOn(principal, listId);
       }

@@ -275,6 +275,21 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   }
 
   @Override
+  public Instant lastJoined(String userId) {
+    return jdbi.withHandle(
+        handle ->
+            handle
+                .createQuery(
+                    "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM list_subscription"
+                        + " WHERE user_id = :user UNION ALL SELECT MAX(joined_at) AS t FROM"
+                        + " participant WHERE user_id = :user) AS joined")
+                .bind("user", userId)
+                .mapTo(Instant.class)
+                .findOne()
+                .orElse(null));
+  }
+
+  @Override
   public Optional<AgentState> agentState(String userId) {
     return jdbi.withHandle(handle -> agentState(handle, userId, false));
   }

@@ -109,6 +109,12 @@ public interface RoutingRepository {
   /** The ids of the open conversations {@code userId} is in. */
   List<String> conversationsOf(String userId);
 
+  /**
+   * When {@code userId} last subscribed to a list or joined a conversation it is still subscribed
+   * to or in (as the node that made it stamped it), or null.
+   */
+  java.time.Instant lastJoined(String userId);
+
   Optional<AgentState> agentState(String userId);
 
   /** UNREAD requests on lists with a reminder, waiting since before their list's threshold. */

@@ -1005,6 +1005,11 @@ public final class RoutingService {
     return repository.conversationsOf(userId);
   }
 
+  /** See {@link RoutingRepository#lastJoined}. */
+  public Instant lastJoined(String userId) {
+    return repository.lastJoined(userId);
+  }
+
   /** Whether {@code principal} may work on the list {@code listId} of its organization. */
   public boolean mayWorkOn(Principal principal, String listId) {
     return admin

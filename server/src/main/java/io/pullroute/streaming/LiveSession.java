@@ -328,6 +328,11 @@ final class LiveSession {
     }
   }
 
+  /** When this node last read the store for this session (see {@link #checkDue}). */
+  Instant checkedAt() {
+    return checked;
+  }
+
   /** What the user heard without subscriptions at the last check. */
   Set<String> baseAtCheck() {
     lock.lock();

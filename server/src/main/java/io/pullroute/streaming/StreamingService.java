@@ -67,11 +67,26 @@ public final class StreamingService implements AutoCloseable {
    */
   public static final Duration SHARED_STORE_RECHECK = Duration.ofSeconds(5);
 
+  /**
+   * How far the clocks of nodes sharing a store may differ: a list or conversation another node
+   * stamps as joined up to this long before a check counts as joined after it (a check that goes
+   * back once more costs reading, never repeats).
+   */
+  static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
+
   /** What streaming needs to know of routing: who sees what. */
   public interface Directory {
     Set<String> subscribedLists(String userId);
 
     List<String> conversationsOf(String userId);
+
+    /**
+     * When the user last subscribed to a list or joined a conversation it still is subscribed to or
+     * in, or null (none, or not known: then only a change of its keys tells; see {@link #recheck}).
+     */
+    default Instant lastJoined(String userId) {
+      return null;
+    }
 
     boolean mayWorkOn(Principal principal, String listId);
 
@@ -583,12 +598,18 @@ public final class StreamingService implements AutoCloseable {
     }
     live.polledElsewhere(stored.get().lastPoll());
     Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
+    Instant joined = principal.isUser() ? directory.lastJoined(principal.subject()) : null;
     // Under the session's lock, as a save is: a save here and this read cannot interleave.
     boolean hearsMore;
     live.lock.lock();
     try {
       List<Subscription> subscriptions = repository.subscriptions(live.id());
-      hearsMore = !live.baseAtCheck().containsAll(base);
+      // Keys the user did not hear at the last check, or a list or conversation (re)joined since
+      // about then (the keys may be the same: left through this node, joined again through
+      // another).
+      hearsMore =
+          !live.baseAtCheck().containsAll(base)
+              || (joined != null && joined.isAfter(live.checkedAt().minus(CLOCK_SKEW)));
       if (!subscriptions.equals(live.subscriptions())) {
         live.subscriptions(subscriptions);
         hearsMore = true;

@@ -88,6 +88,11 @@ class OutboxTest {
     }
 
     @Override
+    public java.time.Instant lastJoined(String userId) {
+      return delegate.lastJoined(userId);
+    }
+
+    @Override
     public java.util.Optional<AgentState> agentState(String userId) {
       return delegate.agentState(userId);
     }
