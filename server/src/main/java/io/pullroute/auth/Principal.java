@@ -2,6 +2,7 @@ package io.pullroute.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import io.pullroute.common.PullrouteException;
 import java.util.Set;
 
 /**
@@ -36,6 +37,17 @@ public record Principal(
 
   public boolean isUser() {
     return kind == Kind.USER;
+  }
+
+  /**
+   * Refuses a client on a call of signed-in users: {@code what} (such as "workbins") belongs to
+   * them. Checked before a body is read, so a client is told 403, not what is wrong with its body.
+   */
+  public void requireUser(String what) {
+    if (!isUser()) {
+      throw new PullrouteException.Forbidden(
+          what + " belong to signed-in users (password grant), not clients");
+    }
   }
 
   public boolean hasScope(String scope) {

@@ -258,6 +258,7 @@ public final class RoutingRoutes {
 
   private void setState(Context ctx) {
     Principal principal = principal(ctx);
+    principal.requireUser("agents' calls");
     JsonBody body = JsonBody.of(ctx).allowOnly(Set.of("state", "reasonCode"));
     String state = body.requiredString("state");
     AgentState.Base base;

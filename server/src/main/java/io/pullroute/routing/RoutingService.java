@@ -1027,9 +1027,7 @@ public final class RoutingService {
 
   /** The signed-in user behind a password token; clients cannot act as agents. */
   private User agent(Principal principal) {
-    if (!principal.isUser()) {
-      throw new Forbidden("this call is for signed-in users (password grant), not clients");
-    }
+    principal.requireUser("agents' calls");
     return admin
         .findUser(principal.orgId(), principal.subject())
         .orElseThrow(() -> new Forbidden("the user of this token no longer exists"));

@@ -174,6 +174,7 @@ public final class WorkbinRoutes {
   private Map<String, Object> operate(FastRoute.Call call) {
     Principal principal = call.principal();
     Requests.org(principal);
+    principal.requireUser("workbins");
     JsonBody body = JsonBody.parse(call.body()).allowOnly(FIELDS);
     String operation = body.requiredString("operationName");
     Workbin workbin =

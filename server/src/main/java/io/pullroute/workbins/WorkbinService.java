@@ -291,9 +291,7 @@ public final class WorkbinService {
   }
 
   private User user(Principal principal) {
-    if (!principal.isUser()) {
-      throw new Forbidden("workbins belong to signed-in users (password grant), not clients");
-    }
+    principal.requireUser("workbins");
     return admin
         .findUser(principal.orgId(), principal.subject())
         .orElseThrow(() -> new Forbidden("the user of this token no longer exists"));

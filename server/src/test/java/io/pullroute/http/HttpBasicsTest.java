@@ -167,6 +167,18 @@ class HttpBasicsTest {
     assertThat(answer).startsWith("HTTP/1.1 400 ").contains("\"scope\":\"query\"");
   }
 
+  /**
+   * A client on a call of signed-in users is a 403 before its body is read. Before, a bad body came
+   * first (400), telling a client how to shape a call it may not make.
+   */
+  @Test
+  void a_client_on_a_users_call_is_a_403_whatever_its_body() {
+    Response state = http.put("/api/v1/me/state", org.adminToken(), Map.of("state", "x"));
+    assertThat(state.status()).as(state.toString()).isEqualTo(403);
+    Response workbin = http.post("/api/v2/me/workbins/x", org.adminToken(), "{}");
+    assertThat(workbin.status()).as(workbin.toString()).isEqualTo(403);
+  }
+
   /** What Jetty refuses before any route runs is answered with the same JSON error body. */
   @Test
   void what_jetty_refuses_before_the_routes_is_a_json_error_response() throws IOException {
