@@ -100,7 +100,7 @@ public final class HttpServer implements AutoCloseable {
               javalinConfig.jetty.modifyServer(
                   server -> {
                     server.setStopTimeout(2_000);
-                    server.setErrorHandler(new JsonErrors.Server());
+                    server.setErrorHandler(new JsonErrors());
                     mounts.forEach(mount -> mount.accept(server));
                     // In front of everything (Javalin attaches its context inside this wrapper).
                     FastPath fast =

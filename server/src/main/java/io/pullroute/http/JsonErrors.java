@@ -19,50 +19,30 @@ import org.slf4j.LoggerFactory;
  * The answers of errors Jetty raises before pullroute's routes run (a path that is not valid UTF-8,
  * a URI or headers over Jetty's limits, a failure inside the CometD servlet) as the same JSON
  * {@link ErrorResponse} as every route's, with a correlation id. Jetty wrote them as HTML, or with
- * no body at all.
+ * no body at all. For the server (errors outside any context, and requests its parser refuses) and
+ * for a servlet context (CometD's).
  */
-public final class JsonErrors {
+public final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
   private static final Logger LOG = LoggerFactory.getLogger(JsonErrors.class);
 
-  private JsonErrors() {}
-
-  /** For the server: errors outside any context, and bad requests the parser refuses. */
-  public static final class Server extends org.eclipse.jetty.server.handler.ErrorHandler {
-    @Override
-    protected boolean generateAcceptableResponse(
-        Request request,
-        Response response,
-        Callback callback,
-        String contentType,
-        List<Charset> charsets,
-        int code,
-        String message,
-        Throwable cause) {
-      return answer(response, callback, code, message, cause);
-    }
-
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-      fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-      fields.put(new HttpField("X-Correlation-Id", Ids.newId()));
-      return ByteBuffer.wrap(body(status, reason, null));
-    }
+  @Override
+  protected boolean generateAcceptableResponse(
+      Request request,
+      Response response,
+      Callback callback,
+      String contentType,
+      List<Charset> charsets,
+      int code,
+      String message,
+      Throwable cause) {
+    return answer(response, callback, code, message, cause);
   }
 
-  /** For a servlet context (CometD's). */
-  public static final class Servlets extends org.eclipse.jetty.ee10.servlet.ErrorHandler {
-    @Override
-    protected boolean generateAcceptableResponse(
-        Request request,
-        Response response,
-        Callback callback,
-        String contentType,
-        List<Charset> charsets,
-        int code,
-        String message,
-        Throwable cause) {
-      return answer(response, callback, code, message, cause);
-    }
+  @Override
+  public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
+    fields.put(HttpHeader.CONTENT_TYPE, "application/json");
+    fields.put(new HttpField("X-Correlation-Id", Ids.newId()));
+    return ByteBuffer.wrap(body(status, reason, null));
   }
 
   private static boolean answer(

@@ -117,7 +117,7 @@ public final class CometDNotifications implements AutoCloseable {
     ServletContextHandler context = new ServletContextHandler(PATH);
     // Messages sent to the endpoint URL itself (without a trailing /handshake …) are CometD's too.
     context.setAllowNullPathInContext(true);
-    context.setErrorHandler(new io.pullroute.http.JsonErrors.Servlets());
+    context.setErrorHandler(new io.pullroute.http.JsonErrors());
     // Upgrades to WebSocket happen in this handler, before the servlet would see the request.
     context.insertHandler(WebSocketUpgradeHandler.from(server, context));
     bayeux.setOption("cometdURLMapping", "/*");
