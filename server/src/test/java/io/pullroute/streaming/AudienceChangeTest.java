@@ -186,17 +186,13 @@ class AudienceChangeTest {
   @Test
   void with_acknowledgement_what_a_change_reads_again_comes_in_commit_order_with_the_pending()
       throws Exception {
-    String session = streaming.create(agent, 3, null, true).id();
-    long mark = streaming.audienceMark();
-    Event onL1 = publish(Audience.list("L1"));
-    Event mine = publish(Audience.user("u1"));
-    awaitHub(mine);
-    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
-        .extracting(Event::id)
-        .containsExactly(mine.id());
+    Passed passed = heardMinePassedOverL1(true);
+    String session = passed.session();
+    Event onL1 = passed.onL1();
+    Event mine = passed.mine();
 
     lists.set(Set.of("L1"));
-    streaming.audienceChanged("u1", mark);
+    streaming.audienceChanged("u1", passed.mark());
 
     assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
         .extracting(Event::id)
@@ -238,7 +234,29 @@ class AudienceChangeTest {
    */
   @Test
   void a_cursor_taken_back_by_a_change_is_taken_back_in_the_store() throws Exception {
-    String session = streaming.create(agent, 3, null, false).id();
+    Passed passed = heardMinePassedOverL1(false);
+    String session = passed.session();
+    Event onL1 = passed.onL1();
+    streaming.flush(); // as every 5 s: the store has the cursor past both
+
+    lists.set(Set.of("L1"));
+    streaming.audienceChanged("u1", passed.mark());
+    restart();
+
+    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
+        .as("after a restart, from the store (u1's own again: at least once)")
+        .extracting(Event::id)
+        .contains(onL1.id());
+  }
+
+  private record Passed(String session, long mark, Event onL1, Event mine) {}
+
+  /**
+   * A new session that heard an event of u1's after passing over one of list L1 (u1 hears no list
+   * yet), both after {@code mark}.
+   */
+  private Passed heardMinePassedOverL1(boolean acknowledge) throws Exception {
+    String session = streaming.create(agent, 3, null, acknowledge).id();
     long mark = streaming.audienceMark();
     Event onL1 = publish(Audience.list("L1"));
     Event mine = publish(Audience.user("u1"));
@@ -246,16 +264,7 @@ class AudienceChangeTest {
     assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
         .extracting(Event::id)
         .containsExactly(mine.id());
-    streaming.flush(); // as every 5 s: the store has the cursor past both
-
-    lists.set(Set.of("L1"));
-    streaming.audienceChanged("u1", mark);
-    restart();
-
-    assertThat(streaming.poll(agent, 3, session, 10).get(10, TimeUnit.SECONDS))
-        .as("after a restart, from the store (u1's own again: at least once)")
-        .extracting(Event::id)
-        .contains(onL1.id());
+    return new Passed(session, mark, onL1, mine);
   }
 
   /** Publishes {@code count} events to u1 and waits until the hub has them; answers their ids. */
