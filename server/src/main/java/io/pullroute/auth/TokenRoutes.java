@@ -26,12 +26,29 @@ public final class TokenRoutes {
         this::token);
   }
 
+  /**
+   * Refuses a form with a field that is not valid percent-encoding ({@code scope=%zz}): the form
+   * parser drops such a field, and a dropped scope asked for every scope of the client or user.
+   */
+  private static void requireValidEncoding(String form) {
+    for (String field : form.split("&")) {
+      try {
+        java.net.URLDecoder.decode(field, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException badEscape) {
+        String name = field.contains("=") ? field.substring(0, field.indexOf('=')) : field;
+        throw OAuthError.invalidRequest(
+            "the form field " + name + " is not valid percent-encoding");
+      }
+    }
+  }
+
   private void token(Context ctx) {
     String contentType = ctx.contentType();
     if (contentType == null
         || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
       throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded");
     }
+    requireValidEncoding(ctx.body());
     String grantType = ctx.formParam("grant_type");
     if (grantType == null || grantType.isBlank()) {
       throw OAuthError.invalidRequest("grant_type is required");

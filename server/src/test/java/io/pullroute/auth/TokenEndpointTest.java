@@ -185,6 +185,23 @@ class TokenEndpointTest {
     assertOAuthError(response, 400, "invalid_request");
   }
 
+  /** Before, the form parser dropped scope=%zz, and the grant had every scope of the client. */
+  @Test
+  void a_field_that_is_not_valid_percent_encoding_is_an_invalid_request() {
+    Response response =
+        http.send(
+            http.request("/tokenservice/oauth2/access_token")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "grant_type=client_credentials&client_id="
+                            + adminClientId
+                            + "&client_secret="
+                            + adminSecret
+                            + "&scope=%zz")));
+    assertOAuthError(response, 400, "invalid_request");
+  }
+
   @Test
   void a_missing_grant_type_is_an_invalid_request() {
     assertOAuthError(http.token(form("client_id", adminClientId)), 400, "invalid_request");
