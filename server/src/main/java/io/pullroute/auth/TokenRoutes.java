@@ -3,6 +3,7 @@ package io.pullroute.auth;
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
 import io.pullroute.http.RouteTable;
+import io.pullroute.http.UrlEncoding;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -31,15 +32,12 @@ public final class TokenRoutes {
    * parser drops such a field, and a dropped scope asked for every scope of the client or user.
    */
   private static void requireValidEncoding(String form) {
-    for (String field : form.split("&")) {
-      try {
-        java.net.URLDecoder.decode(field, java.nio.charset.StandardCharsets.UTF_8);
-      } catch (IllegalArgumentException badEscape) {
-        String name = field.contains("=") ? field.substring(0, field.indexOf('=')) : field;
-        throw OAuthError.invalidRequest(
-            "the form field " + name + " is not valid percent-encoding");
-      }
-    }
+    UrlEncoding.firstBadField(form)
+        .ifPresent(
+            name -> {
+              throw OAuthError.invalidRequest(
+                  "the form field " + name + " is not valid percent-encoding");
+            });
   }
 
   private void token(Context ctx) {

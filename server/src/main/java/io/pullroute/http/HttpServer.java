@@ -11,6 +11,7 @@ import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.Ids;
 import io.pullroute.common.PullrouteException.Forbidden;
+import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.MethodNotAllowed;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
@@ -196,6 +197,13 @@ public final class HttpServer implements AutoCloseable {
     String correlationId = correlationId(ctx.header("X-Correlation-Id"));
     ctx.attribute(Requests.CORRELATION_ID, correlationId);
     ctx.header("X-Correlation-Id", correlationId);
+    // Javalin's query parser drops a parameter it cannot decode: a 400 rather than "required".
+    UrlEncoding.firstBadField(ctx.queryString())
+        .ifPresent(
+            name -> {
+              throw new InvalidInput(
+                  "query", "the query parameter " + name + " is not valid percent-encoding");
+            });
     if (ctx.method() == HandlerType.HEAD) {
       // No route is served with HEAD. (Javalin answered HEAD on a GET route 200, without running
       // the route or checking the caller's token; and a long poll must not run without its body.)

@@ -165,6 +165,15 @@ class HttpBasicsTest {
                 + org.apiKey()
                 + "\r\nvia-client-sessionid: any\r\nConnection: close\r\n\r\n");
     assertThat(answer).startsWith("HTTP/1.1 400 ").contains("\"scope\":\"query\"");
+
+    // The framework's routes too: its parser dropped the parameter ("agentGroup is required").
+    assertThat(
+            raw(
+                "GET /api/v1/users?x=%zz HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                    + org.adminToken()
+                    + "\r\nConnection: close\r\n\r\n"))
+        .startsWith("HTTP/1.1 400 ")
+        .contains("the query parameter x is not valid percent-encoding");
   }
 
   /**

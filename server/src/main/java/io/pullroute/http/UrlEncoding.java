@@ -1,0 +1,28 @@
+package io.pullroute.http;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Optional;
+
+/**
+ * Checks of percent-encoded query strings and forms, whose parsers drop a field they cannot read.
+ */
+public final class UrlEncoding {
+  private UrlEncoding() {}
+
+  /** The name of the first field of {@code encoded} that is not valid percent-encoding, if any. */
+  public static Optional<String> firstBadField(String encoded) {
+    if (encoded == null || encoded.indexOf('%') < 0) {
+      return Optional.empty();
+    }
+    for (String field : encoded.split("&")) {
+      try {
+        URLDecoder.decode(field, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException badEscape) {
+        int equals = field.indexOf('=');
+        return Optional.of(equals < 0 ? field : field.substring(0, equals));
+      }
+    }
+    return Optional.empty();
+  }
+}
