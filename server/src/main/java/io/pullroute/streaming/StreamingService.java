@@ -528,7 +528,8 @@ public final class StreamingService implements AutoCloseable {
 
   /**
    * {@link #keysOf} read from the store now, and cached unless an audience change came while they
-   * were read (the change's commit may be after the reads, its forgetting before the caching).
+   * were read (the change's commit may be after the reads, its forgetting before the caching); then
+   * the keys cached before are forgotten too.
    */
   private Set<String> loadKeys(String userId) {
     long changes = audienceChanges.get();
@@ -540,9 +541,12 @@ public final class StreamingService implements AutoCloseable {
     Set<String> frozen = Set.copyOf(keys);
     if (audienceChanges.get() == changes) {
       audience.put(userId, new CachedKeys(frozen, System.nanoTime()));
-      if (audienceChanges.get() != changes) {
-        audience.remove(userId); // a change came meanwhile: these keys may predate it
-      }
+    }
+    if (audienceChanges.get() != changes) {
+      // A change came meanwhile: these keys may predate it. Not cached, and the keys cached
+      // before are older still (a check's fresh read may have found what another node changed):
+      // the next poll reads them again.
+      audience.remove(userId);
     }
     return frozen;
   }
