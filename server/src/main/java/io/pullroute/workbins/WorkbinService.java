@@ -38,9 +38,7 @@ public final class WorkbinService {
   /** A new request on a group-owned list: ItemAdded to the group's workbin, as Genesys tells. */
   private List<io.pullroute.events.EventDraft> parked(
       Conversation parked, java.util.function.LongSupplier referenceId) {
-    return admin
-        .findListDefinition(parked.orgId(), parked.listId())
-        .flatMap(this::group)
+    return groupWorkbinOf(parked)
         .map(
             workbin ->
                 List.of(
@@ -64,15 +62,20 @@ public final class WorkbinService {
     List<io.pullroute.events.EventDraft> events = new ArrayList<>();
     events.add(WorkbinEvents.itemChange("ItemRemoved", own, before, media, referenceId));
     if (after.state().isOpen()) {
-      admin
-          .findListDefinition(after.orgId(), after.listId())
-          .flatMap(this::group)
+      groupWorkbinOf(after)
           .ifPresent(
               workbin ->
                   events.add(
                       WorkbinEvents.itemChange("ItemAdded", workbin, after, media, referenceId)));
     }
     return events;
+  }
+
+  /** The workbin of the group that owns {@code conversation}'s list, if one does. */
+  private Optional<Workbin> groupWorkbinOf(Conversation conversation) {
+    return admin
+        .findListDefinition(conversation.orgId(), conversation.listId())
+        .flatMap(this::group);
   }
 
   /** The caller's own workbin and the workbins of its groups. */
