@@ -12,7 +12,6 @@ import io.pullroute.auth.Principal;
 import io.pullroute.common.Ids;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
-import io.pullroute.common.PullrouteException.MethodNotAllowed;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.common.RateLimiter;
@@ -124,7 +123,7 @@ public final class HttpServer implements AutoCloseable {
 
               var routes = javalinConfig.routes;
               ErrorMapper.register(routes, methodsOf);
-              routes.before(ctx -> begin(ctx, methodsOf));
+              routes.before(HttpServer::begin);
               routes.beforeMatched(
                   ctx -> {
                     Endpoint endpoint = matched(ctx);
@@ -192,7 +191,7 @@ public final class HttpServer implements AutoCloseable {
     return connector;
   }
 
-  private static void begin(Context ctx, RouteMethods methodsOf) {
+  private static void begin(Context ctx) {
     ctx.attribute(STARTED_NANOS, System.nanoTime());
     String correlationId = correlationId(ctx.header("X-Correlation-Id"));
     ctx.attribute(Requests.CORRELATION_ID, correlationId);
@@ -205,13 +204,10 @@ public final class HttpServer implements AutoCloseable {
                   "query", "the query parameter " + name + " is not valid percent-encoding");
             });
     if (ctx.method() == HandlerType.HEAD) {
-      // No route is served with HEAD. (Javalin answered HEAD on a GET route 200, without running
-      // the route or checking the caller's token; and a long poll must not run without its body.)
-      Set<String> allowed = methodsOf.apply(ctx.path());
-      if (allowed.isEmpty()) {
-        throw new io.javalin.http.NotFoundResponse();
-      }
-      throw new MethodNotAllowed("HEAD", ctx.path(), allowed);
+      // No route is served with HEAD: answered as any method a path is not served with (405, or
+      // 404 for an unknown path). Javalin answered HEAD on a GET route 200, without running the
+      // route or checking the caller's token; and a long poll must not run without its body.
+      throw new io.javalin.http.NotFoundResponse();
     }
     if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
       throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
