@@ -24,6 +24,7 @@ import io.pullroute.events.EventCatalog;
 import io.pullroute.events.EventHub;
 import io.pullroute.events.EventPublisher;
 import io.pullroute.events.JdbiEventLog;
+import io.pullroute.events.Joined;
 import io.pullroute.events.PublishRoutes;
 import io.pullroute.http.HttpServer;
 import io.pullroute.routing.JdbiRoutingRepository;
@@ -194,18 +195,8 @@ public final class Pullroute implements AutoCloseable {
   private static StreamingService.Directory directory(RoutingService routing) {
     return new StreamingService.Directory() {
       @Override
-      public Set<String> subscribedLists(String userId) {
-        return routing.subscribedLists(userId);
-      }
-
-      @Override
-      public List<String> conversationsOf(String userId) {
-        return routing.conversationsOf(userId);
-      }
-
-      @Override
-      public java.time.Instant lastJoined(String userId) {
-        return routing.lastJoined(userId);
+      public Joined joined(String userId) {
+        return routing.joined(userId);
       }
 
       @Override

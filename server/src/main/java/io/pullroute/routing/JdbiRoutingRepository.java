@@ -5,6 +5,7 @@ import static io.pullroute.store.Rows.instant;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
+import io.pullroute.events.Joined;
 import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -275,18 +276,31 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   }
 
   @Override
-  public Instant lastJoined(String userId) {
+  public Joined joined(String userId) {
     return jdbi.withHandle(
-        handle ->
-            handle
-                .createQuery(
-                    "SELECT MAX(t) FROM (SELECT MAX(created_at) AS t FROM list_subscription"
-                        + " WHERE user_id = :user UNION ALL SELECT MAX(joined_at) AS t FROM"
-                        + " participant WHERE user_id = :user) AS joined")
-                .bind("user", userId)
-                .mapTo(Instant.class)
-                .findOne()
-                .orElse(null));
+        handle -> {
+          Set<String> lists = new HashSet<>();
+          Set<String> conversations = new HashSet<>();
+          Instant[] last = {null};
+          handle
+              .createQuery(
+                  "SELECT 'L' AS kind, list_id AS id, created_at AS at FROM list_subscription"
+                      + " WHERE user_id = :user UNION ALL SELECT 'C', conversation_id, joined_at"
+                      + " FROM participant WHERE user_id = :user")
+              .bind("user", userId)
+              .map(
+                  (rs, ctx) -> {
+                    (rs.getString("kind").equals("L") ? lists : conversations)
+                        .add(rs.getString("id"));
+                    Instant at = instant(rs, "at");
+                    if (last[0] == null || at.isAfter(last[0])) {
+                      last[0] = at;
+                    }
+                    return at;
+                  })
+              .forEach(at -> {});
+          return new Joined(lists, conversations, last[0]);
+        });
   }
 
   @Override

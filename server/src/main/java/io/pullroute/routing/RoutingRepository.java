@@ -110,10 +110,10 @@ public interface RoutingRepository {
   List<String> conversationsOf(String userId);
 
   /**
-   * When {@code userId} last subscribed to a list or joined a conversation it is still subscribed
-   * to or in (as the node that made it stamped it), or null.
+   * The lists {@code userId} is subscribed to and the open conversations it is in, with when it
+   * last subscribed to or joined one of them, in one read.
    */
-  java.time.Instant lastJoined(String userId);
+  io.pullroute.events.Joined joined(String userId);
 
   Optional<AgentState> agentState(String userId);
 

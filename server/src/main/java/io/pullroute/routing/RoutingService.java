@@ -996,18 +996,9 @@ public final class RoutingService {
     return repository.subscribers(listId);
   }
 
-  /** What streaming sessions need to know of routing. */
-  public Set<String> subscribedLists(String userId) {
-    return repository.subscribedLists(userId);
-  }
-
-  public List<String> conversationsOf(String userId) {
-    return repository.conversationsOf(userId);
-  }
-
-  /** See {@link RoutingRepository#lastJoined}. */
-  public Instant lastJoined(String userId) {
-    return repository.lastJoined(userId);
+  /** What streaming sessions need to know of routing: see {@link RoutingRepository#joined}. */
+  public io.pullroute.events.Joined joined(String userId) {
+    return repository.joined(userId);
   }
 
   /** Whether {@code principal} may work on the list {@code listId} of its organization. */

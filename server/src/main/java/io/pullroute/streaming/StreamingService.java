@@ -14,6 +14,7 @@ import io.pullroute.events.Event;
 import io.pullroute.events.EventBatch;
 import io.pullroute.events.EventHub;
 import io.pullroute.events.Interest;
+import io.pullroute.events.Joined;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -61,9 +62,10 @@ public final class StreamingService implements AutoCloseable {
 
   /**
    * How often a node that shares its store with others (PostgreSQL) reads again, for a session it
-   * holds, what another node may have changed: whether the session still exists, and its
-   * subscriptions. Two reads per session every 5 s, at a session's next call; the embedded store
-   * has one node and never needs it.
+   * holds, what another node may have changed: whether the session still exists, its subscriptions,
+   * and what its user hears. Four reads per session every 5 s (the session, its subscriptions, what
+   * its user joined, its workbins), at a session's next call; the embedded store has one node and
+   * never needs it.
    */
   public static final Duration SHARED_STORE_RECHECK = Duration.ofSeconds(5);
 
@@ -76,17 +78,12 @@ public final class StreamingService implements AutoCloseable {
 
   /** What streaming needs to know of routing: who sees what. */
   public interface Directory {
-    Set<String> subscribedLists(String userId);
-
-    List<String> conversationsOf(String userId);
-
     /**
-     * When the user last subscribed to a list or joined a conversation it still is subscribed to or
-     * in, or null (none, or not known: then only a change of its keys tells; see {@link #recheck}).
+     * The lists the user is subscribed to and the conversations it is in, read at once, with when
+     * it last joined one (null when not known: then only a change of its keys tells; see {@link
+     * #recheck}).
      */
-    default Instant lastJoined(String userId) {
-      return null;
-    }
+    Joined joined(String userId);
 
     boolean mayWorkOn(Principal principal, String listId);
 
@@ -523,20 +520,24 @@ public final class StreamingService implements AutoCloseable {
     if (cached != null && System.nanoTime() - cached.loadedNanos() < AUDIENCE_TTL.toNanos()) {
       return cached.keys();
     }
-    return loadKeys(userId);
+    return loadKeys(userId).keys();
   }
+
+  /** A user's keys as read from the store, and when it last joined a list or conversation. */
+  private record LoadedKeys(Set<String> keys, Instant lastJoined) {}
 
   /**
    * {@link #keysOf} read from the store now, and cached unless an audience change came while they
    * were read (the change's commit may be after the reads, its forgetting before the caching); then
    * the keys cached before are forgotten too.
    */
-  private Set<String> loadKeys(String userId) {
+  private LoadedKeys loadKeys(String userId) {
     long changes = audienceChanges.get();
     Set<String> keys = new HashSet<>();
     keys.add(Audience.user(userId));
-    directory.subscribedLists(userId).forEach(list -> keys.add(Audience.list(list)));
-    directory.conversationsOf(userId).forEach(c -> keys.add(Audience.conversation(c)));
+    Joined joined = directory.joined(userId);
+    joined.lists().forEach(list -> keys.add(Audience.list(list)));
+    joined.conversations().forEach(c -> keys.add(Audience.conversation(c)));
     repository.workbinsOf(userId).forEach(workbin -> keys.add(Audience.workbin(workbin)));
     Set<String> frozen = Set.copyOf(keys);
     if (audienceChanges.get() == changes) {
@@ -548,7 +549,7 @@ public final class StreamingService implements AutoCloseable {
       // the next poll reads them again.
       audience.remove(userId);
     }
-    return frozen;
+    return new LoadedKeys(frozen, joined.last());
   }
 
   // ---- the session table
@@ -601,8 +602,10 @@ public final class StreamingService implements AutoCloseable {
       throw invalid();
     }
     live.polledElsewhere(stored.get().lastPoll());
-    Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
-    Instant joined = principal.isUser() ? directory.lastJoined(principal.subject()) : null;
+    LoadedKeys loaded =
+        principal.isUser() ? loadKeys(principal.subject()) : new LoadedKeys(Set.of(), null);
+    Set<String> base = loaded.keys();
+    Instant joined = loaded.lastJoined();
     // Under the session's lock, as a save is: a save here and this read cannot interleave.
     boolean hearsMore;
     live.lock.lock();
@@ -641,7 +644,7 @@ public final class StreamingService implements AutoCloseable {
       return;
     }
     long cursor = live.cursor();
-    Set<String> base = principal.isUser() ? loadKeys(principal.subject()) : Set.of();
+    Set<String> base = principal.isUser() ? loadKeys(principal.subject()).keys() : Set.of();
     live.checked(clock.instant(), cursor, base);
   }
 

@@ -88,8 +88,8 @@ class OutboxTest {
     }
 
     @Override
-    public java.time.Instant lastJoined(String userId) {
-      return delegate.lastJoined(userId);
+    public io.pullroute.events.Joined joined(String userId) {
+      return delegate.joined(userId);
     }
 
     @Override

@@ -8,6 +8,7 @@ import io.pullroute.events.Audience;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
+import io.pullroute.events.Joined;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
@@ -54,19 +55,14 @@ class AudienceChangeTest {
     StreamingService.Directory directory =
         new StreamingService.Directory() {
           @Override
-          public Set<String> subscribedLists(String userId) {
+          public Joined joined(String userId) {
             reads.incrementAndGet();
             Set<String> read = lists.get();
             Consumer<String> during = whileRead.getAndSet(null);
             if (during != null) {
               during.accept(userId);
             }
-            return read;
-          }
-
-          @Override
-          public List<String> conversationsOf(String userId) {
-            return List.of();
+            return new Joined(read, Set.of(), null);
           }
 
           @Override

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient.Response;
+import io.pullroute.testing.StatementCounts;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -302,6 +304,31 @@ class TwoNodesTest {
     heard.addAll(ids(onFirst.events(agent, 3, session, 200)));
 
     assertThat(heard).contains(event);
+  }
+
+  /**
+   * A check reads what the user joined (its lists, its conversations and when it last joined one)
+   * in one statement. Before, it took three: the lists, the conversations, and the last join.
+   */
+  @Test
+  void a_check_reads_what_the_user_joined_in_one_statement() {
+    StreamingFixture onFirst = new StreamingFixture(first, "two-nodes-reads", "a1");
+    String agent = onFirst.token("a1");
+    String session = onFirst.session(agent, 3);
+    onFirst.subscribeToList("a1", onFirst.openList);
+    onFirst.events(agent, 3, session, 200);
+    first.clock().advance(StreamingService.SHARED_STORE_RECHECK);
+
+    try (StatementCounts counts = StatementCounts.on(first.server().database().jdbi())) {
+      AtomicInteger joinedReads =
+          counts.started(
+              statement ->
+                  statement.getRawSql().contains("FROM list_subscription WHERE user_id")
+                      || statement.getRawSql().contains("FROM participant WHERE user_id"));
+      onFirst.events(agent, 3, session, 200);
+
+      assertThat(joinedReads).hasValue(1);
+    }
   }
 
   /** Likewise, a session deleted through another node is invalid at the node that held it. */
