@@ -118,13 +118,21 @@ public final class JsonBody {
 
   /** Refuses fields other than {@code allowed}, so that typos do not pass silently. */
   public JsonBody allowOnly(Set<String> allowed) {
+    allowOnly(node, "", allowed);
+    return this;
+  }
+
+  /**
+   * Refuses a field of the object {@code node} not in {@code allowed}, named with {@code prefix}
+   * (where the object is in the body, as {@code "filterCriteria."}).
+   */
+  public static void allowOnly(JsonNode node, String prefix, Set<String> allowed) {
     for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-      String name = names.next();
-      if (!allowed.contains(name)) {
+      String name = prefix + names.next();
+      if (!allowed.contains(name.substring(prefix.length()))) {
         throw new InvalidInput(name, "unknown field '" + name + "'");
       }
     }
-    return this;
   }
 
   public String requiredString(String field) {

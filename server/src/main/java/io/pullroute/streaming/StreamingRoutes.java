@@ -276,6 +276,8 @@ public final class StreamingRoutes {
     if (!criteria.isObject()) {
       throw new InvalidInput("filterCriteria", "filterCriteria must be an object");
     }
+    JsonBody.allowOnly(
+        criteria, "filterCriteria.", Set.of("catalogType", "catalogTypeEvents", "resources"));
     String catalogType = text(criteria, "catalogType", "filterCriteria.catalogType");
     JsonNode events = criteria.get("catalogTypeEvents");
     if (events == null || events.isNull()) {
@@ -290,6 +292,8 @@ public final class StreamingRoutes {
       throw new InvalidInput(
           "filterCriteria.resources", "filterCriteria.resources must be an object");
     }
+    JsonBody.allowOnly(
+        resources, "filterCriteria.resources.", Set.of("resourceType", "resourceIds"));
     String resourceType = text(resources, "resourceType", "filterCriteria.resources.resourceType");
     JsonNode ids = resources.get("resourceIds");
     List<String> resourceIds =

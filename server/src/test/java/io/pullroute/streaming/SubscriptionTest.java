@@ -179,6 +179,22 @@ class SubscriptionTest {
         Map.of(
             "filterCriteria",
             criteria("engagementCenterThirdParty", List.of("Idle"), "lists", List.of())));
+    Map<String, Object> misspelt =
+        new LinkedHashMap<>(
+            criteria("engagementCenterThirdParty", List.of("Idle"), "*", List.of()));
+    misspelt.put("catalogTypeEvent", List.of("Idle"));
+    cases.put("filterCriteria.catalogTypeEvent", Map.of("filterCriteria", misspelt));
+    cases.put(
+        "filterCriteria.resources.resourceId",
+        Map.of(
+            "filterCriteria",
+            Map.of(
+                "catalogType",
+                "engagementCenterThirdParty",
+                "catalogTypeEvents",
+                List.of("Idle"),
+                "resources",
+                Map.of("resourceType", "users", "resourceIds", List.of(), "resourceId", "u1"))));
     SoftAssertions soft = new SoftAssertions();
     for (Map.Entry<String, Object> entry : cases.entrySet()) {
       Response response = org.subscribe(org.admin, 3, session, entry.getValue());
