@@ -26,6 +26,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -45,6 +46,12 @@ public final class HttpServer implements AutoCloseable {
    * subscribers reconnecting at once need more (Linux caps it at net.core.somaxconn).
    */
   static final int ACCEPT_QUEUE = 8192;
+
+  /**
+   * Requests one HTTP/2 connection may carry at once (Jetty's default is 128): a gateway or a load
+   * generator parks that many long polls on one connection; a client that needs more opens another.
+   */
+  static final int H2C_STREAMS = 256;
 
   private final Javalin javalin;
   private final List<RouteTable.Route> documented;
@@ -180,14 +187,20 @@ public final class HttpServer implements AutoCloseable {
     // byte by byte; with bearer tokens of several hundred bytes that lookup was a third of the
     // long poll's CPU. The headers are parsed plainly instead.
     http.setHeaderCacheSize(0);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    // HTTP/1.1, and HTTP/2 in clear text (h2c: by prior knowledge, or by an Upgrade from
+    // HTTP/1.1): many long polls share one connection instead of holding one each.
+    HTTP2CServerConnectionFactory h2c = new HTTP2CServerConnectionFactory(http);
+    h2c.setMaxConcurrentStreams(H2C_STREAMS);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http), h2c);
     connector.setHost(config.host());
     connector.setPort(config.port());
     // Connections not yet accepted wait here; the kernel caps it (net.core.somaxconn).
     connector.setAcceptQueueSize(ACCEPT_QUEUE);
-    // A parked long poll is not idle: the connection outlives the longest poll wait.
+    // A parked long poll is not idle: the connection (or its HTTP/2 stream) outlives the longest
+    // poll wait.
     connector.setIdleTimeout(
         Math.max(connector.getIdleTimeout(), config.pollWait().toMillis() + 30_000));
+    h2c.setStreamIdleTimeout(connector.getIdleTimeout());
     return connector;
   }
 
