@@ -1,10 +1,10 @@
 package io.pullroute.routing;
 
 import io.pullroute.common.Ids;
+import io.pullroute.common.Workers;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -23,9 +23,8 @@ public final class RoutingTimers implements AutoCloseable {
   private final RoutingService routing;
   private final InstantSource clock;
   private final ReentrantLock running = new ReentrantLock();
-  private final ScheduledExecutorService scheduler =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("pullroute-routing-timers").daemon().factory());
+  private final ScheduledThreadPoolExecutor scheduler =
+      Workers.scheduler("pullroute-routing-timers");
 
   public RoutingTimers(RoutingService routing, InstantSource clock) {
     this.routing = routing;
@@ -76,6 +75,6 @@ public final class RoutingTimers implements AutoCloseable {
 
   @Override
   public void close() {
-    scheduler.shutdownNow();
+    Workers.stop(scheduler, Workers.STOP_WAIT);
   }
 }

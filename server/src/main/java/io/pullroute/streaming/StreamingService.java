@@ -8,6 +8,7 @@ import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.RateLimited;
 import io.pullroute.common.RateLimiter;
+import io.pullroute.common.Workers;
 import io.pullroute.config.Config;
 import io.pullroute.events.Audience;
 import io.pullroute.events.Event;
@@ -29,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -106,9 +107,8 @@ public final class StreamingService implements AutoCloseable {
   private final AtomicLong audienceChanges = new AtomicLong();
   private final ConcurrentHashMap<String, ReentrantLock> creates = new ConcurrentHashMap<>();
   private final ExecutorService completions = Executors.newVirtualThreadPerTaskExecutor();
-  private final ScheduledExecutorService housekeeping =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("pullroute-streaming-housekeeping").daemon().factory());
+  private final ScheduledThreadPoolExecutor housekeeping =
+      Workers.scheduler("pullroute-streaming-housekeeping");
 
   private record CachedKeys(Set<String> keys, long loadedNanos) {}
 
@@ -755,7 +755,7 @@ public final class StreamingService implements AutoCloseable {
 
   @Override
   public void close() {
-    housekeeping.shutdownNow();
+    Workers.stop(housekeeping, Workers.STOP_WAIT);
     try {
       flush();
     } catch (RuntimeException e) {

@@ -4,12 +4,12 @@ import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
 import io.pullroute.auth.TokenService;
 import io.pullroute.common.PullrouteException;
+import io.pullroute.common.Workers;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.cometd.bayeux.Channel;
 import org.cometd.bayeux.Message;
@@ -72,9 +72,8 @@ public final class CometDNotifications implements AutoCloseable {
         }
       };
   private volatile boolean stopping;
-  private final ScheduledExecutorService checks =
-      Executors.newSingleThreadScheduledExecutor(
-          Thread.ofPlatform().name("pullroute-cometd-user-checks").daemon().factory());
+  private final ScheduledThreadPoolExecutor checks =
+      Workers.scheduler("pullroute-cometd-user-checks");
 
   public CometDNotifications(AuthService auth) {
     this.auth = auth;
@@ -324,7 +323,7 @@ public final class CometDNotifications implements AutoCloseable {
 
   @Override
   public void close() {
-    checks.shutdownNow();
+    Workers.stop(checks, Workers.STOP_WAIT);
     endSessions();
     try {
       bayeux.stop();

@@ -2,6 +2,7 @@ package io.pullroute.workbins;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pullroute.common.Workers;
 import io.pullroute.events.Event;
 import io.pullroute.http.Json;
 import io.pullroute.routing.RoutingService;
@@ -10,8 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,9 +35,7 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
 
   private final CometDNotifications notifications;
   private final ListSubscribers subscribers;
-  private final ExecutorService delivery =
-      Executors.newSingleThreadExecutor(
-          Thread.ofPlatform().name("pullroute-cometd-bridge").daemon().factory());
+  private final ScheduledThreadPoolExecutor delivery = Workers.scheduler("pullroute-cometd-bridge");
 
   public WorkbinBridge(CometDNotifications notifications, RoutingService routing) {
     this.notifications = notifications;
@@ -81,6 +79,6 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
 
   @Override
   public void close() {
-    delivery.shutdownNow();
+    Workers.stop(delivery, Workers.STOP_WAIT);
   }
 }
