@@ -114,7 +114,8 @@ final class Charts {
       Path path = Report.RESULTS.resolve(file);
       if (Files.exists(path)) {
         JsonNode result = Http.JSON.readTree(path.toFile());
-        names.add(result.at("/result/parked").asText() + " parked");
+        String protocol = result.at("/result/protocol").asText("http/1.1");
+        names.add(result.at("/result/parked").asText() + " parked (" + protocol + ")");
         perPoll.add(result.at("/result/heap_kb_per_parked_poll").asDouble());
       }
     }

@@ -15,12 +15,20 @@ import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http2.client.HTTP2Client;
+import org.eclipse.jetty.http2.client.transport.HttpClientTransportOverHTTP2;
 
 /** An asynchronous HTTP client for load: Jetty's, with enough connections for parked polls. */
 final class Http implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  private final HttpClient client = new HttpClient();
+  /** HTTP/1.1 holds a connection per request in flight; HTTP/2 (h2c) many on one connection. */
+  enum Protocol {
+    HTTP_1_1,
+    HTTP_2
+  }
+
+  private final HttpClient client;
   private final String base;
 
   /**
@@ -28,7 +36,15 @@ final class Http implements AutoCloseable {
    * longer than the longest request (a parked poll), which it would cut.
    */
   Http(String base, int maxConnections, Duration idleTimeout) throws Exception {
+    this(base, Protocol.HTTP_1_1, maxConnections, idleTimeout);
+  }
+
+  Http(String base, Protocol protocol, int maxConnections, Duration idleTimeout) throws Exception {
     this.base = base;
+    client =
+        protocol == Protocol.HTTP_2
+            ? new HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()))
+            : new HttpClient();
     client.setMaxConnectionsPerDestination(maxConnections);
     client.setMaxRequestsQueuedPerDestination(1_000_000);
     client.setIdleTimeout(idleTimeout.toMillis());

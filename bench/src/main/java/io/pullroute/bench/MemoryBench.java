@@ -1,5 +1,6 @@
 package io.pullroute.bench;
 
+import io.pullroute.http.HttpServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -7,25 +8,30 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code memory}: parked polls (sessions waiting on an empty stream). Heap after full GC per parked
- * poll, resident memory, and that a poll of another session still answers while they wait.
+ * poll, resident memory, and that a poll of another session still answers while they wait. Over
+ * HTTP/1.1 where the polls' sockets fit under this process's open-files limit, else over HTTP/2.
  */
 final class MemoryBench {
   private MemoryBench() {}
 
   static void run(boolean quick) throws Exception {
     int wanted = quick ? 10_000 : 50_000;
-    // Each parked poll holds a socket in this process and one in the server's: both must fit
-    // under the open-files limit (a hard limit the bench cannot raise in a container).
+    // Over HTTP/1.1 each parked poll holds a socket in this process and one in the server's: both
+    // must fit under the open-files limit (a hard limit the bench cannot raise in a container).
+    // Where they do not, the polls park over HTTP/2 in clear text, many on one connection.
     long files = openFilesLimit();
-    int parked = (int) Math.min(wanted, files - 2_000);
-    if (parked < wanted) {
+    boolean fits = wanted <= files - 2_000;
+    Http.Protocol protocol = fits ? Http.Protocol.HTTP_1_1 : Http.Protocol.HTTP_2;
+    int connections = fits ? wanted + 64 : wanted / HttpServer.H2C_STREAMS + 64;
+    int parked = wanted;
+    if (!fits) {
       Report.progress(
-          "%d parked polls asked, %d measured: this process may open %d files",
-          wanted, parked, files);
+          "this process may open %d files: %d polls park over HTTP/2, up to %d on a connection",
+          files, wanted, HttpServer.H2C_STREAMS);
     }
     Report report = new Report("memory");
     try (ServerUnderTest server =
-        ServerUnderTest.start(null, Duration.ofSeconds(120), parked + 64)) {
+        ServerUnderTest.start(null, Duration.ofSeconds(120), protocol, connections)) {
       List<String> sessions = new ArrayList<>(parked);
       List<CompletableFuture<Http.Response>> creating = new ArrayList<>();
       for (int i = 0; i < parked; i++) {
@@ -77,7 +83,8 @@ final class MemoryBench {
           .put("heap_kb_per_parked_poll", perPoll)
           .put("rss_mb", rssAfter >> 20)
           .put("other_poll_ms", probeMillis)
-          .detail("parked_asked", wanted)
+          .put("protocol", protocol == Http.Protocol.HTTP_2 ? "h2c" : "http/1.1")
+          .detail("connections", connections)
           .detail("open_files_limit", files)
           .detail("heap_before_bytes", before)
           .detail("heap_after_bytes", after)

@@ -59,6 +59,12 @@ final class ServerUnderTest implements AutoCloseable {
   }
 
   static ServerUnderTest start(String dbUrl, Duration pollWait, int connections) throws Exception {
+    return start(dbUrl, pollWait, Http.Protocol.HTTP_1_1, connections);
+  }
+
+  /** {@code connections}: the client's most connections to the server. */
+  static ServerUnderTest start(
+      String dbUrl, Duration pollWait, Http.Protocol protocol, int connections) throws Exception {
     Path dataDir = Files.createTempDirectory("pullroute-bench-data-");
     List<String> args =
         new ArrayList<>(
@@ -92,7 +98,7 @@ final class ServerUnderTest implements AutoCloseable {
     // The server closes a connection idle for the poll wait + 30 s (docs/streaming.md); the client
     // drops its idle ones sooner, or a request sent as the server closes one meets a closed
     // connection (HTTP/1.1's keep-alive race: an EOF, seen in the ack workload).
-    Http http = new Http(jvm.url(), connections, pollWait.plusSeconds(15));
+    Http http = new Http(jvm.url(), protocol, connections, pollWait.plusSeconds(15));
     JsonNode operator =
         http.call(
                 "POST",

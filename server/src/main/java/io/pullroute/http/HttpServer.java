@@ -51,7 +51,7 @@ public final class HttpServer implements AutoCloseable {
    * Requests one HTTP/2 connection may carry at once (Jetty's default is 128): a gateway or a load
    * generator parks that many long polls on one connection; a client that needs more opens another.
    */
-  static final int H2C_STREAMS = 256;
+  public static final int H2C_STREAMS = 256;
 
   private final Javalin javalin;
   private final List<RouteTable.Route> documented;
