@@ -349,8 +349,9 @@ public final class RoutingService {
   }
 
   /**
-   * Events for a request leaving an agent's own workbin other than by a workbin operation (its
-   * agent left it: back to its list; or it was closed), in the same transaction.
+   * Events for a request leaving a workbin other than by a workbin operation, in the same
+   * transaction: its agent left it (from the agent's own workbin back to its list), or it was
+   * closed ({@code holder} null when it was on its list, in its group's workbin if it has one).
    */
   public interface Released {
     List<EventDraft> of(String holder, Conversation before, Conversation after, long referenceId);
@@ -636,8 +637,8 @@ public final class RoutingService {
                 events.add(RoutingEvents.interactionClear(participant.userId(), closed));
                 events.addAll(afterWork(tx, states.get(i), closed));
               }
+              events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
               if (holder != null) {
-                events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
                 // Out of its agent's workbin: a closed request holds nobody (its agent can be
                 // deleted; the history is in the event log).
                 tx.moveToList(id, locked.listId());

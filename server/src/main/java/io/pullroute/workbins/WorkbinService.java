@@ -52,11 +52,28 @@ public final class WorkbinService {
   }
 
   /**
-   * A request left an agent's own workbin without a workbin operation: ItemRemoved there, and
-   * ItemAdded to its group's workbin when it went back on a group-owned list.
+   * A request left a workbin without a workbin operation. From an agent's own: ItemRemoved there,
+   * and ItemAdded to its group's workbin when it went back on a group-owned list. Closed while on a
+   * group-owned list ({@code holder} null): ItemRemoved from the group's workbin.
    */
   private List<io.pullroute.events.EventDraft> released(
       String holder, Conversation before, Conversation after, long referenceId) {
+    if (holder == null) {
+      if (after.state().isOpen()) {
+        return List.of();
+      }
+      return groupWorkbinOf(before)
+          .map(
+              workbin ->
+                  List.of(
+                      WorkbinEvents.itemChange(
+                          "ItemRemoved",
+                          workbin,
+                          before,
+                          mediaOfChannel(before.orgId(), before.channelId()),
+                          referenceId)))
+          .orElse(List.of());
+    }
     Media media = mediaOfChannel(after.orgId(), after.channelId());
     Workbin own = new Workbin(holder, "workbin of " + holder, Workbin.Type.Agent, null);
     List<io.pullroute.events.EventDraft> events = new ArrayList<>();

@@ -287,7 +287,9 @@ class RoutingApiTest {
             "messaging.EntityRemoved",
             "engagementCenter.InteractionClear",
             "engagementCenter.Wrap",
-            "engagementCenter.NotReady");
+            "engagementCenter.NotReady",
+            // It waited in the Team's workbin (its list's owning group), joined but not pulled.
+            "workbin.ItemRemoved");
     // An agent has one entityName in every messaging event: its display name (first name A1 here),
     // as in the events of its own join. Before, EntityList and EntityRemoved named its username.
     assertThat(

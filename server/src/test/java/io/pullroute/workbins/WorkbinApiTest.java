@@ -553,6 +553,35 @@ class WorkbinApiTest {
   }
 
   /**
+   * A request closed while it waits in its group's workbin (on the group-owned list, pulled by
+   * nobody) leaves that workbin, so its listeners hear {@code ItemRemoved}, as they hear the
+   * request arrive. Before, only a pulled request's close was announced (from its agent's own
+   * workbin), and the group's workbin kept showing the closed request to its listeners.
+   */
+  @Test
+  void a_request_closed_in_its_groups_workbin_is_announced_removed_from_it() {
+    String chat = org.intake(org.webChannel);
+    long mark = EventsSeen.mark(server.server());
+    Response closed = org.http.post("/api/v1/conversations/" + chat + "/close", org.admin, "");
+    assertThat(closed.status()).as(closed.toString()).isEqualTo(200);
+
+    List<String> workbinEvents = new ArrayList<>();
+    for (Event event : EventsSeen.after(server.server(), org.orgId, mark)) {
+      if (event.category().equals("workbin")) {
+        JsonNode payload = EventsSeen.payload(event);
+        assertThat(payload.at("/chatStateResourceV2/id").asText()).isEqualTo(chat);
+        workbinEvents.add(event.type() + " " + payload.get("id").asText());
+      }
+    }
+    assertThat(workbinEvents)
+        .as(
+            "workbin events of the close (all its events: %s)",
+            EventsSeen.types(EventsSeen.after(server.server(), org.orgId, mark)))
+        .containsExactly("workbin.ItemRemoved " + org.ownedList);
+    assertThat(allIds(org.teamContent("a1"))).doesNotContain(chat);
+  }
+
+  /**
    * A new request parked on a group-owned list is announced to the group's workbin, as Genesys
    * tells a workbin's subscribers of an interaction placed in it. Before, a workbin client heard of
    * new requests only through the streaming API's pullMode events.
