@@ -13,6 +13,7 @@ import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.RateLimited;
 import io.pullroute.common.PullrouteException.Unauthenticated;
+import io.pullroute.config.Config;
 import io.pullroute.store.StoreErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,6 +50,9 @@ public final class ErrorMapper {
         (e, ctx) -> {
           if (e.getStatus() == 404) {
             noRoute(ctx, methodsOf);
+          } else if (e.getStatus() == 413) {
+            // Javalin's own body reader (a form's) past the limit: the error every route answers.
+            handle(new PayloadTooLarge(Config.MAX_BODY_BYTES), ctx);
           } else {
             write(ctx, ErrorResponse.of(e.getStatus(), "http", "http", e.getMessage()));
           }

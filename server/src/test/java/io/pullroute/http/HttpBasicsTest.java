@@ -103,6 +103,28 @@ class HttpBasicsTest {
     assertThat(chunked.status()).isEqualTo(413);
   }
 
+  /**
+   * The token endpoint's form is held to the same 1 MiB, sent chunked too: a 413 with the body's
+   * tooLarge error, as on every route.
+   */
+  @Test
+  void a_token_form_over_one_mebibyte_sent_chunked_is_a_413() {
+    byte[] form =
+        ("grant_type=client_credentials&client_id=x&scope=" + "x".repeat(1024 * 1024))
+            .getBytes(StandardCharsets.UTF_8);
+    Response chunked =
+        http.send(
+            http.request("/tokenservice/oauth2/access_token")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofInputStream(
+                        () -> new ByteArrayInputStream(form))));
+    assertThat(chunked.status()).as(chunked.toString()).isEqualTo(413);
+    assertThat(chunked.json().get("code").asInt()).isEqualTo(413);
+    assertThat(chunked.json().at("/errors/0/scope").asText()).isEqualTo("body");
+    assertThat(chunked.json().at("/errors/0/reason").asText()).isEqualTo("tooLarge");
+  }
+
   @Test
   void an_unknown_route_is_a_404_error_response() {
     Response response = http.get("/api/v1/no-such-thing", null);
