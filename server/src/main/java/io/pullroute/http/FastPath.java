@@ -78,6 +78,9 @@ final class FastPath extends Handler.Wrapper {
     response.getHeaders().put("X-Correlation-Id", correlationId);
     CompletableFuture<?> answer;
     try {
+      // First, as on the framework's routes: a route that reads no query parameter (a publish)
+      // went on without it and answered 202.
+      UrlEncoding.requireValidQuery(request.getHttpURI().getQuery());
       if (request.getLength() > Config.MAX_BODY_BYTES) {
         throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
       }

@@ -11,7 +11,6 @@ import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
 import io.pullroute.common.Ids;
 import io.pullroute.common.PullrouteException.Forbidden;
-import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.common.RateLimiter;
@@ -210,12 +209,7 @@ public final class HttpServer implements AutoCloseable {
     ctx.attribute(Requests.CORRELATION_ID, correlationId);
     ctx.header("X-Correlation-Id", correlationId);
     // Javalin's query parser drops a parameter it cannot decode: a 400 rather than "required".
-    UrlEncoding.firstBadField(ctx.queryString())
-        .ifPresent(
-            name -> {
-              throw new InvalidInput(
-                  "query", "the query parameter " + name + " is not valid percent-encoding");
-            });
+    UrlEncoding.requireValidQuery(ctx.queryString());
     if (ctx.method() == HandlerType.HEAD) {
       // No route is served with HEAD: answered as any method a path is not served with (405, or
       // 404 for an unknown path). Javalin answered HEAD on a GET route 200, without running the

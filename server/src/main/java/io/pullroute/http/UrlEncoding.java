@@ -1,5 +1,6 @@
 package io.pullroute.http;
 
+import io.pullroute.common.PullrouteException.InvalidInput;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
@@ -24,5 +25,18 @@ public final class UrlEncoding {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Refuses a query string with a parameter that is not valid percent-encoding: a 400 naming {@code
+   * query}, checked before anything else, since the parsers drop such a parameter.
+   */
+  static void requireValidQuery(String query) {
+    firstBadField(query)
+        .ifPresent(
+            name -> {
+              throw new InvalidInput(
+                  "query", "the query parameter " + name + " is not valid percent-encoding");
+            });
   }
 }

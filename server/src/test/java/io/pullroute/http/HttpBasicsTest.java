@@ -188,6 +188,38 @@ class HttpBasicsTest {
                 + "\r\nvia-client-sessionid: any\r\nConnection: close\r\n\r\n");
     assertThat(answer).startsWith("HTTP/1.1 400 ").contains("\"scope\":\"query\"");
 
+    // Checked first on every fast route, whatever parameters the route reads: before, a publish
+    // with ?x=%zz answered 202 and published, and a poll or a workbin call ignored it.
+    String publish =
+        "{\"eventType\":\"engagementCenter.Idle\",\"resource\":{\"type\":\"users\",\"id\":\"u1\"},"
+            + "\"payload\":{\"userId\":\"u1\",\"payload\":{\"interactionId\":0,"
+            + "\"interactionIdRev\":\"0\"}}}";
+    for (String request :
+        List.of(
+            "POST /api/v1/events?x=%zz HTTP/1.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: "
+                + publish.length()
+                + "\r\n",
+            "GET /via/v3/organizations/"
+                + org.orgId()
+                + "/streaming/events?x=%zz HTTP/1.1\r\nx-api-key: "
+                + org.apiKey()
+                + "\r\nvia-client-sessionid: any\r\n",
+            "POST /api/v2/me/workbins/x?agentGroup=%zz HTTP/1.1\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 2\r\n")) {
+      String body = request.startsWith("POST /api/v1/events") ? publish : "{}";
+      assertThat(
+              raw(
+                  request
+                      + "Host: 127.0.0.1\r\nAuthorization: Bearer "
+                      + org.adminToken()
+                      + "\r\nConnection: close\r\n\r\n"
+                      + (request.startsWith("GET") ? "" : body)))
+          .as(request)
+          .startsWith("HTTP/1.1 400 ")
+          .contains("\"scope\":\"query\"", "the query parameter");
+    }
+
     // The framework's routes too: its parser dropped the parameter ("agentGroup is required").
     assertThat(
             raw(
