@@ -43,6 +43,7 @@ public final class PublishRoutes {
     String type = body.requiredString("eventType");
     JsonNode resource =
         body.optionalObject("resource").orElseThrow(() -> InvalidInput.required("resource"));
+    JsonBody.allowOnly(resource, "resource.", Set.of("type", "id"));
     String resourceType = text(resource, "type", "resource.type");
     if (!RESOURCE_TYPE.matcher(resourceType).matches()) {
       throw new InvalidInput("resource.type", "resource.type must be a word such as users");

@@ -164,6 +164,11 @@ public final class StreamingRoutes {
     Integer delay = null;
     for (int i = 0; i < body.size(); i++) {
       JsonNode property = body.get(i);
+      if (!property.isObject()) {
+        throw new InvalidInput(
+            "[" + i + "]", "[" + i + "] must be a {\"propertyName\", \"propertyValue\"} object");
+      }
+      JsonBody.allowOnly(property, "[" + i + "].", Set.of("propertyName", "propertyValue"));
       String name = property.path("propertyName").asText(null);
       if (!"inactivityDelay".equals(name)) {
         throw new InvalidInput(
@@ -220,6 +225,7 @@ public final class StreamingRoutes {
         throw new InvalidInput(
             "events[" + i + "].eventId", "events[" + i + "].eventId is required");
       }
+      JsonBody.allowOnly(events.get(i), "events[" + i + "].", Set.of("eventId"));
       ids.add(id.textValue());
     }
     StreamingService.Acknowledged result =

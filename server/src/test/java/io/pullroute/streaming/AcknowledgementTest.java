@@ -166,6 +166,8 @@ class AcknowledgementTest {
     cases.put(
         "{\"events\":[{\"eventId\":\"1519073278252-0\"},{\"id\":\"x\"}]}", "events[1].eventId");
     cases.put("{\"events\":[{\"eventId\":5}]}", "events[0].eventId");
+    // A field an event does not have (before, dropped silently).
+    cases.put("{\"events\":[{\"eventId\":\"1519073278252-0\",\"ack\":true}]}", "events[0].ack");
     for (Map.Entry<String, String> entry : cases.entrySet()) {
       Response response = org.acknowledge(org.admin, session, entry.getKey());
       assertThat(response.status()).as(entry.getKey() + " → " + response).isEqualTo(400);

@@ -181,6 +181,9 @@ class PublishApiTest {
     assertThat(refusal(org, Map.of("type", "campaigns"))).isEqualTo("resource.id");
     // The id becomes an audience key (user:<id>), and keys are stored separated by spaces.
     assertThat(refusal(org, Map.of("type", "users", "id", "a   b"))).isEqualTo("resource.id");
+    // A field the resource does not have, as anywhere in a body (before, dropped silently).
+    assertThat(refusal(org, Map.of("type", "users", "id", "u1", "name", "x")))
+        .isEqualTo("resource.name");
   }
 
   /** Publishes an outreach status on {@code resource}: a 400, whose scope it answers. */

@@ -96,6 +96,27 @@ class StreamingSessionTest {
         .doesNotHaveDuplicates();
   }
 
+  /**
+   * A v2 property is a {propertyName, propertyValue} object, and has no other field. Before, a
+   * misspelt field was dropped silently, and a property that was no object was an unknown 'null'.
+   */
+  @Test
+  void a_v2_property_with_a_field_it_does_not_have_or_not_an_object_is_a_400_naming_it() {
+    StreamingFixture org = fixture();
+    Response extra =
+        org.createSession(
+            org.admin,
+            2,
+            "[{\"propertyName\":\"inactivityDelay\",\"propertyValue\":\"300\","
+                + "\"propertyType\":\"int\"}]");
+    assertThat(extra.status()).as(extra.toString()).isEqualTo(400);
+    assertThat(scope(extra)).isEqualTo("[0].propertyType");
+
+    Response notAnObject = org.createSession(org.admin, 2, "[5]");
+    assertThat(notAnObject.status()).as(notAnObject.toString()).isEqualTo(400);
+    assertThat(scope(notAnObject)).isEqualTo("[0]");
+  }
+
   @Test
   void v3_create_answers_require_acknowledgement_as_well() {
     StreamingFixture org = fixture();
