@@ -25,6 +25,15 @@ import org.slf4j.LoggerFactory;
 public final class JsonErrors extends org.eclipse.jetty.server.handler.ErrorHandler {
   private static final Logger LOG = LoggerFactory.getLogger(JsonErrors.class);
 
+  /**
+   * Every method gets the error body. (Jetty writes one for GET, POST and HEAD only: a PUT, PATCH
+   * or DELETE with a path that is not valid UTF-8 was an empty 400.)
+   */
+  @Override
+  public boolean errorPageForMethod(String method) {
+    return true;
+  }
+
   @Override
   protected boolean generateAcceptableResponse(
       Request request,

@@ -248,6 +248,18 @@ class HttpBasicsTest {
     assertThat(raw("GET /api/v1/users/%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
         .startsWith("HTTP/1.1 400 ")
         .contains("Content-Type: application/json", "\"code\":400", "X-Correlation-Id");
+    // Every method: Jetty writes an error body for GET, POST and HEAD only, and answered a PUT,
+    // PATCH or DELETE with an empty 400.
+    for (String method : List.of("PUT", "PATCH", "DELETE")) {
+      assertThat(
+              raw(
+                  method
+                      + " /api/v1/users/%ff HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                      + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"))
+          .as(method)
+          .startsWith("HTTP/1.1 400 ")
+          .contains("Content-Type: application/json", "\"code\":400", "X-Correlation-Id");
+    }
     assertThat(
             raw(
                 "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: "
