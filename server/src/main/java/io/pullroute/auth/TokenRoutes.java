@@ -122,9 +122,13 @@ public final class TokenRoutes {
     if (colon < 0) {
       throw OAuthError.invalidRequest("the Basic credentials must be client_id:client_secret");
     }
-    return new String[] {
-      java.net.URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
-      java.net.URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)
-    };
+    try {
+      return new String[] {
+        java.net.URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
+        java.net.URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)
+      };
+    } catch (IllegalArgumentException badEscape) {
+      throw OAuthError.invalidRequest("the Basic credentials are not valid percent-encoding");
+    }
   }
 }

@@ -202,6 +202,21 @@ class TokenEndpointTest {
     assertOAuthError(response, 400, "invalid_request");
   }
 
+  /** RFC 6749 §2.3.1 form-encodes the Basic credentials; before, a bad escape there was a 500. */
+  @Test
+  void basic_credentials_that_are_not_valid_percent_encoding_are_an_invalid_request() {
+    String basic =
+        Base64.getEncoder()
+            .encodeToString((adminClientId + ":%zz").getBytes(StandardCharsets.UTF_8));
+    Response response =
+        http.send(
+            http.request("/tokenservice/oauth2/access_token")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .header("Authorization", "Basic " + basic)
+                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+    assertOAuthError(response, 400, "invalid_request");
+  }
+
   @Test
   void a_missing_grant_type_is_an_invalid_request() {
     assertOAuthError(http.token(form("client_id", adminClientId)), 400, "invalid_request");
