@@ -56,6 +56,10 @@ public final class PublishRoutes {
     JsonNode payload =
         body.optionalObject("payload").orElseThrow(() -> InvalidInput.required("payload"));
     String correlationId = body.optionalString("correlationId").orElse(call.correlationId());
+    if (correlationId.isBlank() || correlationId.length() > 200) {
+      // As an X-Correlation-Id is taken; it is stored with the event and sent to every subscriber.
+      throw new InvalidInput("correlationId", "correlationId must be a string of 1-200 characters");
+    }
     Event event = publisher.publish(orgId, type, resourceType, resourceId, correlationId, payload);
     return new FastRoute.Answer(202, Map.of("eventId", event.id()), Map.of());
   }

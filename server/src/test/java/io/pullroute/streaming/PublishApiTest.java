@@ -125,6 +125,23 @@ class PublishApiTest {
     assertThat(logged.correlationId()).isEqualTo("corr-publish-1");
   }
 
+  /**
+   * A correlationId is 1-200 characters, as an X-Correlation-Id is taken. Before, a blank one and
+   * one of thousands of characters were stored with the event and sent to every subscriber.
+   */
+  @Test
+  void a_blank_or_overlong_correlation_id_is_a_400_naming_it() {
+    ApiClient.Org org = http().createOrganization("publish-" + ORGS.incrementAndGet());
+    for (String correlationId : List.of("", "  ", "c".repeat(201))) {
+      Map<String, Object> body =
+          event("engagementCenter.Idle", Map.of("type", "users", "id", "u1"), idle("u1"));
+      body.put("correlationId", correlationId);
+      Response refused = http().post("/api/v1/events", org.adminToken(), body);
+      assertThat(refused.status()).as(refused.toString()).isEqualTo(400);
+      assertThat(scope(refused)).isEqualTo("correlationId");
+    }
+  }
+
   @Test
   void an_unknown_event_type_is_a_400_naming_event_type() {
     ApiClient.Org org = http().createOrganization("publish-" + ORGS.incrementAndGet());
