@@ -47,6 +47,15 @@ public final class TokenRoutes {
       throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded");
     }
     requireValidEncoding(ctx.body());
+    // RFC 6749 §3.2: a parameter is sent at most once (the parser took the first of several).
+    ctx.formParamMap()
+        .forEach(
+            (name, values) -> {
+              if (values.size() > 1) {
+                throw OAuthError.invalidRequest(
+                    "the form field " + name + " is given more than once");
+              }
+            });
     String grantType = ctx.formParam("grant_type");
     if (grantType == null || grantType.isBlank()) {
       throw OAuthError.invalidRequest("grant_type is required");

@@ -217,6 +217,24 @@ class TokenEndpointTest {
     assertOAuthError(response, 400, "invalid_request");
   }
 
+  /** RFC 6749 §3.2: a parameter is sent at most once. Before, the first of several was taken. */
+  @Test
+  void a_field_given_twice_is_an_invalid_request() {
+    Response response =
+        http.send(
+            http.request("/tokenservice/oauth2/access_token")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "grant_type=client_credentials&client_id="
+                            + adminClientId
+                            + "&client_secret="
+                            + adminSecret
+                            + "&scope=streamingapi&scope=admin")));
+    assertOAuthError(response, 400, "invalid_request");
+    assertThat(response.json().get("error_description").asText()).contains("scope");
+  }
+
   @Test
   void a_missing_grant_type_is_an_invalid_request() {
     assertOAuthError(http.token(form("client_id", adminClientId)), 400, "invalid_request");
