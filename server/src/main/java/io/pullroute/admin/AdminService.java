@@ -173,6 +173,7 @@ public final class AdminService {
   // ---- place groups
 
   public PlaceGroup createPlaceGroup(PlaceGroup group) {
+    checkPlaces(group);
     long mark = workbinsChanged.mark();
     repository.insertPlaceGroup(group);
     workbinsChanged.changed(group.orgId(), mark);
@@ -180,11 +181,26 @@ public final class AdminService {
   }
 
   public PlaceGroup updatePlaceGroup(PlaceGroup group) {
+    checkPlaces(group);
     placeGroup(group.orgId(), group.id());
     long mark = workbinsChanged.mark();
     repository.updatePlaceGroup(group);
     workbinsChanged.changed(group.orgId(), mark);
     return placeGroup(group.orgId(), group.id());
+  }
+
+  /**
+   * A place is at most as long as a user's may be, or no user could ever be at it. Checked on
+   * writes only: a group stored before the check still reads.
+   */
+  private static void checkPlaces(PlaceGroup group) {
+    for (int i = 0; i < group.places().size(); i++) {
+      if (group.places().get(i).length() > Validate.MAX_TEXT) {
+        throw new InvalidInput(
+            "places[" + i + "]",
+            "places[" + i + "] must be at most " + Validate.MAX_TEXT + " characters");
+      }
+    }
   }
 
   public PlaceGroup placeGroup(String orgId, String id) {

@@ -724,6 +724,23 @@ class AdminApiTest {
     assertError(response, 400, "places[1]", "invalid");
   }
 
+  /**
+   * A place is at most 1,000 characters, in a place group as in a user. Before, a place group took
+   * places of any length, which no user's place could ever match.
+   */
+  @Test
+  void a_place_longer_than_a_users_place_may_be_is_a_400_naming_it() {
+    Org org = newOrg();
+
+    Response response =
+        http.post(
+            PLACE_GROUPS,
+            org.adminToken(),
+            Map.of("name", "P", "places", List.of("a", "p".repeat(1001))));
+
+    assertError(response, 400, "places[1]", "invalid");
+  }
+
   @Test
   void deleting_an_agent_group_that_owns_a_list_is_a_409_and_keeps_both() {
     Org org = newOrg();
