@@ -31,6 +31,7 @@ public final class RoutingRoutes {
           "text");
   private static final int MAX_PRIORITY = 10_000;
   private static final int MAX_IDEMPOTENCY_KEY = 200;
+  private static final int MAX_CUSTOMER_IDENTIFIER = 1000;
 
   private final RoutingService routing;
 
@@ -132,6 +133,13 @@ public final class RoutingRoutes {
       throw new InvalidInput(
           "additionalAttributes", "additionalAttributes must be an array of {key, type, value}");
     }
+    String identifier = body.optionalString("channelCustomerIdentifier").orElse(null);
+    if (identifier != null && identifier.length() > MAX_CUSTOMER_IDENTIFIER) {
+      // It goes into every event of the request, and into its customer's id there.
+      throw new InvalidInput(
+          "channelCustomerIdentifier",
+          "channelCustomerIdentifier must be at most " + MAX_CUSTOMER_IDENTIFIER + " characters");
+    }
     String text = body.optionalString("text").orElse(null);
     if (text != null && text.length() > Message.MAX_TEXT) {
       throw new InvalidInput("text", "text must be at most " + Message.MAX_TEXT + " characters");
@@ -144,7 +152,7 @@ public final class RoutingRoutes {
     RoutingService.Intake intake =
         new RoutingService.Intake(
             body.optionalObject("customer").map(RoutingRoutes::write).orElse(null),
-            body.optionalString("channelCustomerIdentifier").orElse(null),
+            identifier,
             priority,
             attributes == null || attributes.isNull() ? null : write(attributes),
             text == null || text.isBlank() ? null : text,

@@ -131,6 +131,15 @@ class RoutingApiTest {
             org.admin,
             Map.of("additionalAttributes", Map.of("a", 1)));
     assertThat(attributes.json().at("/errors/0/scope").asText()).isEqualTo("additionalAttributes");
+    // Before, any length was taken and went into every event of the request.
+    Response identifier =
+        org.http.post(
+            base + org.webChannel + "/conversations",
+            org.admin,
+            Map.of("channelCustomerIdentifier", "9".repeat(1001)));
+    assertThat(identifier.status()).as(identifier.toString()).isEqualTo(400);
+    assertThat(identifier.json().at("/errors/0/scope").asText())
+        .isEqualTo("channelCustomerIdentifier");
     Response unknown =
         org.http.post(base + org.webChannel + "/conversations", org.admin, Map.of("colour", "red"));
     assertThat(unknown.status()).isEqualTo(400);
