@@ -228,6 +228,24 @@ class HttpBasicsTest {
                     + "\r\nConnection: close\r\n\r\n"))
         .startsWith("HTTP/1.1 400 ")
         .contains("the query parameter x is not valid percent-encoding");
+
+    // Escapes of bytes that are not UTF-8 too: the framework read %ff as U+FFFD and went on, and
+    // the fast path refused it only on a route that read a query parameter.
+    for (String path : List.of("/api/v1/users?x=%ff", "/api/v1/events?x=%c3%28")) {
+      assertThat(
+              raw(
+                  "POST "
+                      + path
+                      + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                      + org.adminToken()
+                      + "\r\nContent-Type: application/json\r\nContent-Length: "
+                      + publish.length()
+                      + "\r\nConnection: close\r\n\r\n"
+                      + publish))
+          .as(path)
+          .startsWith("HTTP/1.1 400 ")
+          .contains("\"scope\":\"query\"", "the query parameter x is not valid");
+    }
   }
 
   /**
