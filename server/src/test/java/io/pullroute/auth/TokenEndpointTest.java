@@ -185,21 +185,28 @@ class TokenEndpointTest {
     assertOAuthError(response, 400, "invalid_request");
   }
 
-  /** Before, the form parser dropped scope=%zz, and the grant had every scope of the client. */
+  /**
+   * Before, the form parser dropped scope=%zz, and the grant had every scope of the client; and it
+   * read %ff, which is no UTF-8, as U+FFFD.
+   */
   @Test
   void a_field_that_is_not_valid_percent_encoding_is_an_invalid_request() {
-    Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "grant_type=client_credentials&client_id="
-                            + adminClientId
-                            + "&client_secret="
-                            + adminSecret
-                            + "&scope=%zz")));
-    assertOAuthError(response, 400, "invalid_request");
+    for (String scope : List.of("%zz", "%ff")) {
+      Response response =
+          http.send(
+              http.request("/tokenservice/oauth2/access_token")
+                  .header("Content-Type", "application/x-www-form-urlencoded")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "grant_type=client_credentials&client_id="
+                              + adminClientId
+                              + "&client_secret="
+                              + adminSecret
+                              + "&scope="
+                              + scope)));
+      assertOAuthError(response, 400, "invalid_request");
+      assertThat(response.json().get("error_description").asText()).contains("scope");
+    }
   }
 
   /** RFC 6749 §2.3.1 form-encodes the Basic credentials; before, a bad escape there was a 500. */
