@@ -33,6 +33,14 @@ public record FilterCriteria(
 
   private record Catalog(String category, Set<String> resourceTypes) {}
 
+  /**
+   * How many event names or resource ids one subscription may list, and how long an id may be (as a
+   * published event's resource id): a session keeps its subscriptions in memory.
+   */
+  static final int MAX_NAMES = 1000;
+
+  static final int MAX_ID = 200;
+
   public FilterCriteria {
     catalogTypeEvents = List.copyOf(catalogTypeEvents);
     resourceIds = List.copyOf(resourceIds);
@@ -55,6 +63,11 @@ public record FilterCriteria(
               + "': use one of "
               + String.join(", ", new java.util.TreeSet<>(CATALOG_TYPES.keySet())));
     }
+    if (catalogTypeEvents.size() > MAX_NAMES) {
+      throw new InvalidInput(
+          "filterCriteria.catalogTypeEvents",
+          "filterCriteria.catalogTypeEvents may name at most " + MAX_NAMES + " events");
+    }
     if (catalogTypeEvents.isEmpty()) {
       throw new InvalidInput(
           "filterCriteria.catalogTypeEvents",
@@ -70,6 +83,20 @@ public record FilterCriteria(
     }
     if (resourceType == null) {
       throw InvalidInput.required("filterCriteria.resources.resourceType");
+    }
+    if (resourceIds.size() > MAX_NAMES) {
+      throw new InvalidInput(
+          "filterCriteria.resources.resourceIds",
+          "filterCriteria.resources.resourceIds may name at most "
+              + MAX_NAMES
+              + " resources; use [] or [\"*\"] for all of them");
+    }
+    for (int i = 0; i < resourceIds.size(); i++) {
+      String id = resourceIds.get(i);
+      if (id.isBlank() || id.length() > MAX_ID) {
+        String field = "filterCriteria.resources.resourceIds[" + i + "]";
+        throw new InvalidInput(field, field + " must be 1-" + MAX_ID + " characters");
+      }
     }
     if (!resourceType.equals("*")
         && !catalog.resourceTypes().isEmpty()

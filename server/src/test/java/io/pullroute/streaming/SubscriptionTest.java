@@ -195,6 +195,25 @@ class SubscriptionTest {
                 List.of("Idle"),
                 "resources",
                 Map.of("resourceType", "users", "resourceIds", List.of(), "resourceId", "u1"))));
+    // Lists a session keeps in memory are bounded (before, up to the 1 MiB of a body each).
+    cases.put(
+        "filterCriteria.resources.resourceIds",
+        Map.of(
+            "filterCriteria",
+            criteria(
+                "engagementCenterThirdParty",
+                List.of("Idle"),
+                "users",
+                java.util.Collections.nCopies(1001, "u1"))));
+    cases.put(
+        "filterCriteria.resources.resourceIds[1]",
+        Map.of(
+            "filterCriteria",
+            criteria(
+                "engagementCenterThirdParty",
+                List.of("Idle"),
+                "users",
+                List.of("u1", "u".repeat(201)))));
     SoftAssertions soft = new SoftAssertions();
     for (Map.Entry<String, Object> entry : cases.entrySet()) {
       Response response = org.subscribe(org.admin, 3, session, entry.getValue());
@@ -203,6 +222,20 @@ class SubscriptionTest {
         soft.assertThat(scope(response)).as(entry.getKey()).isEqualTo(entry.getKey());
       }
     }
+    Response names =
+        org.subscribe(
+            org.admin,
+            3,
+            session,
+            Map.of(
+                "filterCriteria",
+                criteria(
+                    "engagementCenterThirdParty",
+                    java.util.Collections.nCopies(1001, "all"),
+                    "users",
+                    List.of())));
+    soft.assertThat(names.status()).as(names.toString()).isEqualTo(400);
+    soft.assertThat(scope(names)).isEqualTo("filterCriteria.catalogTypeEvents");
     soft.assertAll();
     Response listed = org.call("GET", org.base(3) + "/subscriptions", org.admin, session, null);
     assertThat(listed.json().get("subscriptions")).as("nothing was saved").isEmpty();
