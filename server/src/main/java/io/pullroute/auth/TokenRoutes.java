@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.eclipse.jetty.http.MimeTypes;
 
 /** {@code POST /tokenservice/oauth2/access_token}: OAuth 2.0 client credentials and password. */
 public final class TokenRoutes {
@@ -41,10 +42,15 @@ public final class TokenRoutes {
   }
 
   private void token(Context ctx) {
-    String contentType = ctx.contentType();
+    // The header as sent: the framework's contentType() fails on a charset it does not know.
+    String contentType = ctx.header("Content-Type");
     if (contentType == null
         || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
       throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded");
+    }
+    if (!knownCharset(MimeTypes.getCharsetFromContentType(contentType))) {
+      // The form could not be read (a 500).
+      throw OAuthError.invalidRequest("the form's charset is not one the server knows; use UTF-8");
     }
     requireValidEncoding(ctx.body());
     // RFC 6749 §3.2: a parameter is sent at most once (the parser took the first of several).
@@ -78,6 +84,14 @@ public final class TokenRoutes {
     body.put("scope", Scopes.format(grant.scopes()));
     ctx.header("Cache-Control", "no-store");
     ctx.json(body);
+  }
+
+  private static boolean knownCharset(String name) {
+    try {
+      return name == null || java.nio.charset.Charset.isSupported(name);
+    } catch (IllegalArgumentException illegalName) {
+      return false;
+    }
   }
 
   private AuthService.Grant clientCredentials(Context ctx) {

@@ -242,6 +242,22 @@ class TokenEndpointTest {
     assertThat(response.json().get("error_description").asText()).contains("scope");
   }
 
+  /** Before, a 500: the form could not be read. */
+  @Test
+  void a_form_in_a_charset_the_server_does_not_know_is_an_invalid_request() {
+    Response response =
+        http.send(
+            http.request("/tokenservice/oauth2/access_token")
+                .header("Content-Type", "application/x-www-form-urlencoded; charset=nope")
+                .POST(
+                    HttpRequest.BodyPublishers.ofString(
+                        "grant_type=client_credentials&client_id="
+                            + adminClientId
+                            + "&client_secret="
+                            + adminSecret)));
+    assertOAuthError(response, 400, "invalid_request");
+  }
+
   @Test
   void a_missing_grant_type_is_an_invalid_request() {
     assertOAuthError(http.token(form("client_id", adminClientId)), 400, "invalid_request");
