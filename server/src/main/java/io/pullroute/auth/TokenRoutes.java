@@ -2,13 +2,13 @@ package io.pullroute.auth;
 
 import io.javalin.http.Context;
 import io.javalin.http.HandlerType;
+import io.pullroute.http.KnownCharset;
 import io.pullroute.http.RouteTable;
 import io.pullroute.http.UrlEncoding;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.eclipse.jetty.http.MimeTypes;
 
 /** {@code POST /tokenservice/oauth2/access_token}: OAuth 2.0 client credentials and password. */
 public final class TokenRoutes {
@@ -48,7 +48,7 @@ public final class TokenRoutes {
         || !contentType.toLowerCase().startsWith("application/x-www-form-urlencoded")) {
       throw OAuthError.invalidRequest("the body must be application/x-www-form-urlencoded");
     }
-    if (!knownCharset(MimeTypes.getCharsetFromContentType(contentType))) {
+    if (!KnownCharset.known(contentType)) {
       // The form could not be read (a 500).
       throw OAuthError.invalidRequest("the form's charset is not one the server knows; use UTF-8");
     }
@@ -84,14 +84,6 @@ public final class TokenRoutes {
     body.put("scope", Scopes.format(grant.scopes()));
     ctx.header("Cache-Control", "no-store");
     ctx.json(body);
-  }
-
-  private static boolean knownCharset(String name) {
-    try {
-      return name == null || java.nio.charset.Charset.isSupported(name);
-    } catch (IllegalArgumentException illegalName) {
-      return false;
-    }
   }
 
   private AuthService.Grant clientCredentials(Context ctx) {

@@ -119,6 +119,8 @@ public final class CometDNotifications implements AutoCloseable {
     context.setErrorHandler(new io.pullroute.http.JsonErrors());
     // Upgrades to WebSocket happen in this handler, before the servlet would see the request.
     context.insertHandler(WebSocketUpgradeHandler.from(server, context));
+    // CometD's transport fails on a charset it cannot decode, and the request then hangs.
+    context.insertHandler(new io.pullroute.http.KnownCharset());
     bayeux.setOption("cometdURLMapping", "/*");
     bayeux.setOption("org.eclipse.jetty.server.Context", context.getContext());
     bayeux.setOption(jakarta.servlet.ServletContext.class.getName(), context.getServletContext());

@@ -301,9 +301,30 @@ class HttpBasicsTest {
     assertThat(extNotAnObject.json().get(0).get("successful").asBoolean()).isFalse();
   }
 
+  /**
+   * A Bayeux message in a charset the server does not know is a 415. Before, CometD's transport
+   * failed reading it and the request was never answered.
+   */
+  @Test
+  void a_bayeux_message_in_an_unknown_charset_is_answered_415() throws IOException {
+    String handshake =
+        "[{\"channel\":\"/meta/handshake\",\"version\":\"1.0\","
+            + "\"supportedConnectionTypes\":[\"long-polling\"]}]";
+    assertThat(
+            raw(
+                "POST /api/v2/notifications HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: application/json; charset=nope\r\nContent-Length: "
+                    + handshake.length()
+                    + "\r\nConnection: close\r\n\r\n"
+                    + handshake))
+        .startsWith("HTTP/1.1 415 ")
+        .contains("Content-Type: application/json", "\"code\":415");
+  }
+
   /** Sends {@code request} as it is (java.net.URI refuses some of these); answers the reply. */
   private static String raw(String request) throws IOException {
     try (var socket = new java.net.Socket("127.0.0.1", server.server().port())) {
+      socket.setSoTimeout(20_000); // an answer that never comes fails the test
       socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
       return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     }
