@@ -68,6 +68,27 @@ class TokenEndpointTest {
     return form;
   }
 
+  /** The form fields of a client-credentials grant for the admin client. */
+  private static String adminCredentials() {
+    return "grant_type=client_credentials&client_id="
+        + adminClientId
+        + "&client_secret="
+        + adminSecret;
+  }
+
+  /**
+   * A raw request to the token endpoint: {@code body} as given, with {@code contentType}, and Basic
+   * credentials when {@code basic} is not null.
+   */
+  private Response tokenRequest(String contentType, String basic, String body) {
+    HttpRequest.Builder request =
+        http.request("/tokenservice/oauth2/access_token").header("Content-Type", contentType);
+    if (basic != null) {
+      request.header("Authorization", "Basic " + basic);
+    }
+    return http.send(request.POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
   private static void assertOAuthError(Response response, int status, String error) {
     assertThat(response.status()).as(response.toString()).isEqualTo(status);
     assertThat(response.json().get("error").asText()).isEqualTo(error);
@@ -98,11 +119,7 @@ class TokenEndpointTest {
         Base64.getEncoder()
             .encodeToString((adminClientId + ":" + adminSecret).getBytes(StandardCharsets.UTF_8));
     Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Authorization", "Basic " + basic)
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+        tokenRequest("application/x-www-form-urlencoded", basic, "grant_type=client_credentials");
     assertThat(response.status()).isEqualTo(200);
     assertThat(response.json().get("access_token").asText()).isNotBlank();
   }
@@ -175,13 +192,10 @@ class TokenEndpointTest {
         Base64.getEncoder()
             .encodeToString((adminClientId + ":" + adminSecret).getBytes(StandardCharsets.UTF_8));
     Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Authorization", "Basic " + basic)
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "grant_type=client_credentials&client_id=" + adminClientId)));
+        tokenRequest(
+            "application/x-www-form-urlencoded",
+            basic,
+            "grant_type=client_credentials&client_id=" + adminClientId);
     assertOAuthError(response, 400, "invalid_request");
   }
 
@@ -193,17 +207,8 @@ class TokenEndpointTest {
   void a_field_that_is_not_valid_percent_encoding_is_an_invalid_request() {
     for (String scope : List.of("%zz", "%ff")) {
       Response response =
-          http.send(
-              http.request("/tokenservice/oauth2/access_token")
-                  .header("Content-Type", "application/x-www-form-urlencoded")
-                  .POST(
-                      HttpRequest.BodyPublishers.ofString(
-                          "grant_type=client_credentials&client_id="
-                              + adminClientId
-                              + "&client_secret="
-                              + adminSecret
-                              + "&scope="
-                              + scope)));
+          tokenRequest(
+              "application/x-www-form-urlencoded", null, adminCredentials() + "&scope=" + scope);
       assertOAuthError(response, 400, "invalid_request");
       assertThat(response.json().get("error_description").asText()).contains("scope");
     }
@@ -216,11 +221,7 @@ class TokenEndpointTest {
         Base64.getEncoder()
             .encodeToString((adminClientId + ":%zz").getBytes(StandardCharsets.UTF_8));
     Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .header("Authorization", "Basic " + basic)
-                .POST(HttpRequest.BodyPublishers.ofString("grant_type=client_credentials")));
+        tokenRequest("application/x-www-form-urlencoded", basic, "grant_type=client_credentials");
     assertOAuthError(response, 400, "invalid_request");
   }
 
@@ -228,16 +229,10 @@ class TokenEndpointTest {
   @Test
   void a_field_given_twice_is_an_invalid_request() {
     Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "grant_type=client_credentials&client_id="
-                            + adminClientId
-                            + "&client_secret="
-                            + adminSecret
-                            + "&scope=streamingapi&scope=admin")));
+        tokenRequest(
+            "application/x-www-form-urlencoded",
+            null,
+            adminCredentials() + "&scope=streamingapi&scope=admin");
     assertOAuthError(response, 400, "invalid_request");
     assertThat(response.json().get("error_description").asText()).contains("scope");
   }
@@ -246,15 +241,7 @@ class TokenEndpointTest {
   @Test
   void a_form_in_a_charset_the_server_does_not_know_is_an_invalid_request() {
     Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/x-www-form-urlencoded; charset=nope")
-                .POST(
-                    HttpRequest.BodyPublishers.ofString(
-                        "grant_type=client_credentials&client_id="
-                            + adminClientId
-                            + "&client_secret="
-                            + adminSecret)));
+        tokenRequest("application/x-www-form-urlencoded; charset=nope", null, adminCredentials());
     assertOAuthError(response, 400, "invalid_request");
   }
 
@@ -265,11 +252,7 @@ class TokenEndpointTest {
 
   @Test
   void a_body_that_is_not_a_form_is_an_invalid_request() {
-    Response response =
-        http.send(
-            http.request("/tokenservice/oauth2/access_token")
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString("{\"grant_type\":\"password\"}")));
+    Response response = tokenRequest("application/json", null, "{\"grant_type\":\"password\"}");
     assertOAuthError(response, 400, "invalid_request");
   }
 
