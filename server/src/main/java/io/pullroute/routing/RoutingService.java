@@ -384,6 +384,14 @@ public final class RoutingService {
     List<EventDraft> of(Conversation before, Conversation after, long referenceId);
   }
 
+  /**
+   * Events a caller adds to an add, in the same transaction; {@code holder} is whose own workbin
+   * the request was in, as read with its row lock (null: it was on its list).
+   */
+  public interface AddedEvents {
+    List<EventDraft> of(String holder, Conversation before, Conversation after, long referenceId);
+  }
+
   /** What a workbin operation did, with the {@code referenceId} of its notifications. */
   public record WorkbinResult(Conversation conversation, long referenceId) {}
 
@@ -453,14 +461,14 @@ public final class RoutingService {
   /**
    * Puts a request the agent works on into a workbin: a group's ({@code toList} the list id) puts
    * it back on that list, unattended; the agent's own ({@code toList} null) keeps it there for
-   * later, with the agent as its only participant.
+   * later, with the agent as its only participant; a request in a workbin already is not (409).
    */
   public WorkbinResult addToWorkbin(
       Principal principal,
       String id,
       String toList,
       Consumer<Conversation> check,
-      ExtraEvents extra,
+      AddedEvents extra,
       String correlationId) {
     User agent = agent(principal);
     return reportingFailures(
@@ -477,10 +485,16 @@ public final class RoutingService {
               tx -> {
                 Conversation locked = lock(tx, principal.orgId(), id);
                 check.accept(locked);
+                // Read with the lock, not before it: a pull committed on another node meanwhile
+                // is seen, and the add refused, as after the pull.
+                String heldBy = tx.pulledBy(id);
+                if (toList == null && heldBy != null) {
+                  throw new Conflict(
+                      "interaction", "interaction " + id + " is in a workbin already");
+                }
                 if (!locked.hasParticipant(agent.id()) && !isSupervisor(principal)) {
                   throw new Forbidden("only a participant may put " + id + " into a workbin");
                 }
-                String heldBy = tx.pulledBy(id);
                 long referenceId = tx.nextReferenceId();
                 List<EventDraft> events = new ArrayList<>();
                 Conversation after;
@@ -542,7 +556,7 @@ public final class RoutingService {
                     events.addAll(afterWork(tx, states.get(i), after));
                   }
                 }
-                events.addAll(extra.of(locked, after, referenceId));
+                events.addAll(extra.of(heldBy, locked, after, referenceId));
                 return Outcome.of(new WorkbinResult(after, referenceId), events);
               });
         },
@@ -552,11 +566,6 @@ public final class RoutingService {
   /** The requests in {@code principal}'s own workbin. */
   public List<Conversation> ownWorkbin(Principal principal) {
     return repository.pulledBy(principal.orgId(), agent(principal).id());
-  }
-
-  /** Who holds a request in their own workbin, or empty while it is on its list. */
-  public Optional<String> heldBy(Principal principal, String id) {
-    return repository.heldBy(principal.orgId(), id);
   }
 
   /** Closes a request: by a participant, a supervisor, or the channel (scope {@code channel}). */

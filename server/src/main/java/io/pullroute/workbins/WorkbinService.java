@@ -6,7 +6,6 @@ import io.pullroute.admin.MemberGroup;
 import io.pullroute.admin.User;
 import io.pullroute.admin.WorkList;
 import io.pullroute.auth.Principal;
-import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.NotFound;
@@ -221,26 +220,18 @@ public final class WorkbinService {
       String correlationId) {
     User user = user(principal);
     Workbin own = own(user);
-    Optional<String> heldBy = routing.heldBy(principal, interactionId);
     return routing
         .addToWorkbin(
             principal,
             interactionId,
             workbin.isGroup() ? workbin.id() : null,
-            conversation -> {
-              checkMedia(conversation, variant);
-              if (!workbin.isGroup() && heldBy.isPresent()) {
-                throw new Conflict(
-                    "interaction", "interaction " + interactionId + " is in a workbin already");
-              }
-            },
-            (before, after, reference) -> {
+            conversation -> checkMedia(conversation, variant),
+            (heldBy, before, after, reference) -> {
               Media media = mediaOfChannel(after.orgId(), after.channelId());
               List<io.pullroute.events.EventDraft> events = new ArrayList<>();
-              if (workbin.isGroup() && heldBy.isPresent()) {
+              if (workbin.isGroup() && heldBy != null) {
                 Workbin holder =
-                    new Workbin(
-                        heldBy.get(), "workbin of " + heldBy.get(), Workbin.Type.Agent, null);
+                    new Workbin(heldBy, "workbin of " + heldBy, Workbin.Type.Agent, null);
                 events.add(
                     WorkbinEvents.itemChange("ItemRemoved", holder, before, media, reference));
               }
