@@ -54,6 +54,20 @@ public abstract class PullrouteException extends RuntimeException {
     }
   }
 
+  /**
+   * A write that refers to a row deleted meanwhile (a user, a channel, a list), maybe through
+   * another node after this one had read it: the store refused it. {@code resourceType} names what
+   * is missing.
+   */
+  public static final class MissingReference extends PullrouteException {
+    public MissingReference(String resourceType, String id) {
+      super(
+          resourceType + " " + id + " no longer exists (it was deleted meanwhile)",
+          resourceType,
+          "missingReference");
+    }
+  }
+
   /** No credentials, or credentials that are not valid. */
   public static final class Unauthenticated extends PullrouteException {
     public Unauthenticated(String message) {

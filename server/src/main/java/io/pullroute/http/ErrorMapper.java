@@ -9,6 +9,7 @@ import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.MethodNotAllowed;
+import io.pullroute.common.PullrouteException.MissingReference;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.RateLimited;
@@ -17,6 +18,7 @@ import io.pullroute.config.Config;
 import io.pullroute.store.StoreErrors;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -34,6 +36,7 @@ public final class ErrorMapper {
           NotFound.class, 404,
           MethodNotAllowed.class, 405,
           Conflict.class, 409,
+          MissingReference.class, 409,
           PayloadTooLarge.class, 413,
           RateLimited.class, 429);
 
@@ -60,7 +63,7 @@ public final class ErrorMapper {
     routes.exception(
         Exception.class,
         (e, ctx) -> {
-          if (!StoreErrors.isOverloaded(e)) {
+          if (!StoreErrors.isOverloaded(e) && StoreErrors.missingReference(e).isEmpty()) {
             LOG.error("unhandled failure on {} {}", ctx.method(), ctx.path(), e);
           }
           Answer answer = describe(e, false);
@@ -124,6 +127,13 @@ public final class ErrorMapper {
           Map.of("Retry-After", "1"),
           ErrorResponse.of(
               503, "server", "unavailable", "the server is overloaded; retry after a second"));
+    }
+    if (!(failure instanceof PullrouteException)) {
+      // A write of any feature that referred to a row deleted meanwhile: the store refused it.
+      Optional<MissingReference> missing = StoreErrors.missingReference(failure);
+      if (missing.isPresent()) {
+        return describe(missing.get(), logUnknown);
+      }
     }
     if (!(failure instanceof PullrouteException known)) {
       if (logUnknown) {

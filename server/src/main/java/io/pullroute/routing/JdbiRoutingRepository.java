@@ -6,6 +6,7 @@ import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Joined;
+import io.pullroute.store.StoreErrors;
 import io.pullroute.store.Turns;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -71,13 +72,30 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   public <T> T inTransaction(Function<Tx, T> work) {
     // Milliseconds, as the wire shows times: what is stored and what is computed agree.
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    return jdbi.inTransaction(
-        handle -> {
-          JdbiTx tx = new JdbiTx(handle, now);
-          T result = work.apply(tx);
-          tx.finish();
-          return result;
-        });
+    return translated(
+        () ->
+            jdbi.inTransaction(
+                handle -> {
+                  JdbiTx tx = new JdbiTx(handle, now);
+                  T result = work.apply(tx);
+                  tx.finish();
+                  return result;
+                }));
+  }
+
+  /**
+   * Runs {@code transaction}; a write that referred to a row deleted meanwhile (a user, a channel,
+   * maybe through another node after this one read it) fails as a {@link
+   * io.pullroute.common.PullrouteException.MissingReference} naming it, not as a store error.
+   */
+  private static <T> T translated(java.util.function.Supplier<T> transaction) {
+    try {
+      return transaction.get();
+    } catch (RuntimeException failed) {
+      throw StoreErrors.missingReference(failed)
+          .<RuntimeException>map(missing -> missing)
+          .orElse(failed);
+    }
   }
 
   /**
@@ -92,37 +110,39 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   @Override
   public List<RuntimeException> inGroupTransaction(List<Grouped> commands) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-    return jdbi.inTransaction(
-        handle -> {
-          JdbiTx tx = new JdbiTx(handle, now);
-          tx.lockAhead(commands);
-          List<RuntimeException> failures = new ArrayList<>(commands.size());
-          List<JdbiEventLog.Appended> appended = new ArrayList<>(commands.size());
-          for (int i = 0; i < commands.size(); i++) {
-            Grouped command = commands.get(i);
-            tx.beginCommand("command" + i);
-            try {
-              List<EventDraft> drafts = command.work().apply(tx);
-              appended.add(
-                  new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
-              failures.add(null);
-            } catch (RuntimeException refused) {
-              // A store error may have aborted the transaction (PostgreSQL does, for a deadlock
-              // found while the command waited for a row without a savepoint of its own), and a
-              // later turn held elsewhere must not be waited for: the group fails as a whole.
-              if (tx.broken()
-                  || refused instanceof Turns.Contended
-                  || refused instanceof org.jdbi.v3.core.JdbiException) {
-                throw refused;
-              }
-              tx.undoCommand();
-              failures.add(refused);
-            }
-          }
-          tx.finish();
-          JdbiEventLog.append(handle, now, appended);
-          return failures;
-        });
+    // A missing reference fails the group as a whole (the store aborted its transaction); each
+    // command then runs again alone, and the one at fault gets it.
+    return translated(() -> jdbi.inTransaction(handle -> runGroup(handle, now, commands)));
+  }
+
+  private List<RuntimeException> runGroup(Handle handle, Instant now, List<Grouped> commands) {
+    JdbiTx tx = new JdbiTx(handle, now);
+    tx.lockAhead(commands);
+    List<RuntimeException> failures = new ArrayList<>(commands.size());
+    List<JdbiEventLog.Appended> appended = new ArrayList<>(commands.size());
+    for (int i = 0; i < commands.size(); i++) {
+      Grouped command = commands.get(i);
+      tx.beginCommand("command" + i);
+      try {
+        List<EventDraft> drafts = command.work().apply(tx);
+        appended.add(new JdbiEventLog.Appended(command.orgId(), command.correlationId(), drafts));
+        failures.add(null);
+      } catch (RuntimeException refused) {
+        // A store error may have aborted the transaction (PostgreSQL does, for a deadlock found
+        // while the command waited for a row without a savepoint of its own), and a later turn
+        // held elsewhere must not be waited for: the group fails as a whole.
+        if (tx.broken()
+            || refused instanceof Turns.Contended
+            || refused instanceof org.jdbi.v3.core.JdbiException) {
+          throw refused;
+        }
+        tx.undoCommand();
+        failures.add(refused);
+      }
+    }
+    tx.finish();
+    JdbiEventLog.append(handle, now, appended);
+    return failures;
   }
 
   // ---- reads

@@ -1,6 +1,11 @@
 package io.pullroute.store;
 
+import io.pullroute.common.PullrouteException.MissingReference;
 import java.sql.SQLException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Translates driver failures into what they mean; the one place that reads SQL states. */
 public final class StoreErrors {
@@ -9,6 +14,32 @@ public final class StoreErrors {
   // H2 reports a foreign-key violation on delete of a referenced row as 23503 too, but
   // with its own code 23003 in older modes; both are treated alike.
   private static final String H2_REFERENTIAL_INTEGRITY = "23003";
+
+  /** H2's state for a row written with a reference to a row that does not exist. */
+  private static final String H2_PARENT_MISSING = "23506";
+
+  /**
+   * PostgreSQL's detail of a missing referenced row: {@code Key (user_id)=(…) is not present …}.
+   */
+  private static final Pattern POSTGRES_MISSING =
+      Pattern.compile("Key \\([^)]*\\)=\\((.*)\\) is not present in table \"(\\w+)\"");
+
+  /** H2's message of one: {@code … REFERENCES PUBLIC.APP_USER(ID) ('…')}. */
+  private static final Pattern H2_MISSING =
+      Pattern.compile("REFERENCES (?:\\w+\\.)?\"?(\\w+)\"?\\([^)]*\\) \\('?([^')]*)'?\\)");
+
+  /** What each referenced table holds, as the API names it. */
+  private static final Map<String, String> RESOURCES =
+      Map.of(
+          "app_user", "user",
+          "channel", "channel",
+          "work_list", "list",
+          "conversation", "conversation",
+          "organization", "organization",
+          "agent_group", "agentGroup",
+          "place_group", "placeGroup",
+          "team", "team",
+          "streaming_session", "session");
 
   private StoreErrors() {}
 
@@ -20,6 +51,49 @@ public final class StoreErrors {
   /** Whether {@code failure} was caused by a foreign key (a row still referenced, or missing). */
   public static boolean isForeignKeyViolation(Throwable failure) {
     return hasState(failure, FOREIGN_KEY_VIOLATION) || hasState(failure, H2_REFERENTIAL_INTEGRITY);
+  }
+
+  /**
+   * What {@code failure} means when a write referred to a row that no longer exists (a foreign key
+   * found its referenced row missing): a {@link MissingReference} naming it; else empty. A row
+   * still referenced by others (a delete refused) is not one.
+   */
+  public static Optional<MissingReference> missingReference(Throwable failure) {
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof SQLException sql) {
+        for (SQLException next = sql; next != null; next = next.getNextException()) {
+          Optional<MissingReference> missing = missingReference(next);
+          if (missing.isPresent()) {
+            return missing;
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<MissingReference> missingReference(SQLException failure) {
+    if (FOREIGN_KEY_VIOLATION.equals(failure.getSQLState())
+        && failure instanceof org.postgresql.util.PSQLException postgres
+        && postgres.getServerErrorMessage() != null
+        && postgres.getServerErrorMessage().getDetail() != null) {
+      Matcher detail = POSTGRES_MISSING.matcher(postgres.getServerErrorMessage().getDetail());
+      if (detail.find()) {
+        return Optional.of(missing(detail.group(2), detail.group(1)));
+      }
+    }
+    if (H2_PARENT_MISSING.equals(failure.getSQLState()) && failure.getMessage() != null) {
+      Matcher message = H2_MISSING.matcher(failure.getMessage());
+      if (message.find()) {
+        return Optional.of(missing(message.group(1), message.group(2)));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static MissingReference missing(String table, String key) {
+    String lower = table.toLowerCase(java.util.Locale.ROOT);
+    return new MissingReference(RESOURCES.getOrDefault(lower, lower), key);
   }
 
   /**

@@ -10,6 +10,7 @@ import io.pullroute.common.PullrouteException;
 import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.common.PullrouteException.Forbidden;
 import io.pullroute.common.PullrouteException.InvalidInput;
+import io.pullroute.common.PullrouteException.MissingReference;
 import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.common.PullrouteException.RateLimited;
 import io.pullroute.http.FastRoute;
@@ -115,6 +116,10 @@ public final class WorkbinRoutes {
         statusCode = 6;
       }
       case Conflict conflict -> {
+        status = 409;
+        statusCode = 2;
+      }
+      case MissingReference missing -> {
         status = 409;
         statusCode = 2;
       }

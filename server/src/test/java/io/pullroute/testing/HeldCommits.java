@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 
 /**
  * Holds the row lock of a PostgreSQL store's event sequence, which every command that appends
@@ -46,19 +47,28 @@ public final class HeldCommits implements AutoCloseable {
    * text containing {@code statement} ({@link #APPENDING}, {@link #LOCKING_REQUESTS}).
    */
   public void awaitWaiting(String statement, int count) {
-    await().atMost(Duration.ofSeconds(20)).until(() -> waiting(statement) >= count);
+    awaitWaiting(handle.getJdbi(), statement, count);
   }
 
-  private int waiting(String statement) {
-    try (Handle probe = handle.getJdbi().open()) {
-      return probe
-          .createQuery(
-              "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                  + " AND datname = current_database() AND position(:statement IN query) > 0")
-          .bind("statement", statement)
-          .mapTo(Integer.class)
-          .one();
-    }
+  /** As {@link #awaitWaiting(String, int)}, on {@code server}'s PostgreSQL store. */
+  public static void awaitWaiting(TestServer server, String statement, int count) {
+    awaitWaiting(server.server().database().jdbi(), statement, count);
+  }
+
+  private static void awaitWaiting(Jdbi jdbi, String statement, int count) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> waiting(jdbi, statement) >= count);
+  }
+
+  private static int waiting(Jdbi jdbi, String statement) {
+    return jdbi.withHandle(
+        probe ->
+            probe
+                .createQuery(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                        + " AND datname = current_database() AND position(:statement IN query) > 0")
+                .bind("statement", statement)
+                .mapTo(Integer.class)
+                .one());
   }
 
   /** Lets the waiting commands go on: the lock is released. */
