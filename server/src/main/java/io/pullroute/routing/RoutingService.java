@@ -29,6 +29,7 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongFunction;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
@@ -602,6 +603,15 @@ public final class RoutingService {
 
   /** Closes a request on behalf of {@code by} (a user id, {@code channel} or {@code timeout}). */
   Conversation closeBy(String orgId, String id, String by, String correlationId) {
+    return closeBy(orgId, id, by, correlationId, locked -> true);
+  }
+
+  /**
+   * As above, when {@code due} holds for the request as locked; null (nothing changed) when it does
+   * not.
+   */
+  private Conversation closeBy(
+      String orgId, String id, String by, String correlationId, Predicate<Conversation> due) {
     Conversation current =
         repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
     Channel channel = channel(current);
@@ -615,6 +625,9 @@ public final class RoutingService {
             tx -> {
               leaving.clear(); // of a run before, if its group failed as a whole
               Conversation locked = lock(tx, orgId, id);
+              if (!due.test(locked)) {
+                return Outcome.<Conversation>of(null, List.of());
+              }
               Conversation closed = locked.close(tx.now(), by);
               String holder = tx.pulledBy(id);
               locked.participants().forEach(participant -> leaving.add(participant.userId()));
@@ -906,16 +919,25 @@ public final class RoutingService {
     if (current == null || !current.state().isOpen()) {
       return false;
     }
-    Instant deadline = deadline(channel(current), current.lastCustomerActivityAt());
-    if (deadline == null || deadline.isAfter(now)) {
+    Channel channel = channel(current);
+    if (!silentSince(channel, current, now)) {
       return false;
     }
     try {
-      closeBy(orgId, id, "timeout", correlationId);
-      return true;
+      // Due as read before the lock; the locked row decides: a customer text committed since
+      // (through another node, say) moved the deadline, and the request stays open.
+      return closeBy(
+              orgId, id, "timeout", correlationId, locked -> silentSince(channel, locked, now))
+          != null;
     } catch (Conflict closedMeanwhile) {
       return false;
     }
+  }
+
+  /** Whether {@code conversation}'s customer has been silent longer than its channel allows. */
+  private static boolean silentSince(Channel channel, Conversation conversation, Instant now) {
+    Instant deadline = deadline(channel, conversation.lastCustomerActivityAt());
+    return deadline != null && !deadline.isAfter(now);
   }
 
   RoutingRepository repository() {

@@ -1,0 +1,92 @@
+package io.pullroute.routing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pullroute.testing.ApiClient.Response;
+import io.pullroute.testing.HeldCommits;
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestServer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The routing timers of two nodes on one PostgreSQL store, each running every second on the same
+ * clock, racing each other and the commands of the other node.
+ */
+class TwoNodesTimersTest {
+  static TestServer first;
+  static TestServer second;
+  static int orgs;
+
+  @BeforeAll
+  static void start() {
+    first = TestServer.start(StoreKind.POSTGRES);
+    second = first.anotherNode();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (second != null) {
+      second.close();
+    }
+    if (first != null) {
+      first.close();
+    }
+  }
+
+  /**
+   * A customer's text through the second node is stopped just before its commit (it holds the
+   * request's row lock); the clock then passes the deadline the first node's timer reads, which the
+   * text is about to move, and the timer waits for the lock. The deadline is read again under the
+   * lock: the text moved it, and the request stays open. Before, the timer closed it on the
+   * deadline it had read before the text.
+   */
+  @Test
+  void a_customer_text_committed_while_the_inactivity_timer_waits_for_the_request_keeps_it_open()
+      throws Exception {
+    RoutingFixture org = new RoutingFixture(first.http(), "two-node-timers-" + ++orgs);
+    Response timeout =
+        org.http.patch(
+            "/api/v1/channels/" + org.openChannel,
+            org.admin,
+            Map.of("customerActivityTimeout", 300));
+    assertThat(timeout.status()).as(timeout.toString()).isEqualTo(200);
+    String id = org.intake(org.openChannel, 0);
+    assertThat(org.join("a1", id).status()).isEqualTo(200);
+    first.clock().advance(Duration.ofSeconds(200));
+
+    Response text;
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+        HeldCommits held = HeldCommits.hold(first)) {
+      Future<Response> said =
+          callers.submit(
+              () ->
+                  second
+                      .http()
+                      .post(
+                          "/api/v1/conversations/" + id + "/messages",
+                          org.admin,
+                          Map.of("text", "still there")));
+      held.awaitWaiting(HeldCommits.APPENDING, 1);
+      // Due by the intake's deadline (300 s), not by the text's (500 s).
+      first.clock().advance(Duration.ofSeconds(101));
+      Future<Integer> timers = callers.submit(() -> first.server().timers().runDue());
+      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
+      held.close();
+      text = said.get(30, TimeUnit.SECONDS);
+      timers.get(30, TimeUnit.SECONDS);
+    }
+
+    assertThat(text.status()).as(text.toString()).isEqualTo(201);
+    second.server().timers().runDue();
+    first.server().timers().runDue();
+    assertThat(org.read(id).get("state").asText()).isEqualTo("ACTIVE");
+  }
+}
