@@ -233,10 +233,6 @@ public final class RoutingService {
         correlationId,
         () -> {
           Conversation current = find(principal, id);
-          if (!isSupervisor(principal)
-              && !mayWorkOn(principal, list(principal.orgId(), current.listId()))) {
-            throw new Forbidden("not allowed on list " + current.listId());
-          }
           Channel channel = channel(current);
           return commit(
               principal.orgId(),
@@ -244,6 +240,12 @@ public final class RoutingService {
               Locks.of(id, agent.id()),
               tx -> {
                 Conversation locked = lock(tx, principal.orgId(), id);
+                // The list as locked: a move committed meanwhile (through another node, say)
+                // decides, not the list read before the lock.
+                if (!isSupervisor(principal)
+                    && !mayWorkOn(principal, list(principal.orgId(), locked.listId()))) {
+                  throw new Forbidden("not allowed on list " + locked.listId());
+                }
                 if (locked.hasParticipant(agent.id())) {
                   return Outcome.of(locked, List.of()); // joining again changes nothing
                 }
@@ -571,34 +573,34 @@ public final class RoutingService {
 
   /** Closes a request: by a participant, a supervisor, or the channel (scope {@code channel}). */
   public Conversation close(Principal principal, String id, String correlationId) {
-    Runnable authorize =
-        () -> {
-          if (principal.isUser()) {
-            Conversation current = find(principal, id);
-            if (current.state() == ConversationState.CLOSED) {
-              throw new Conflict("conversation", "conversation " + id + " is already closed");
-            }
-            if (!isSupervisor(principal) && !current.hasParticipant(principal.subject())) {
-              throw new Forbidden(
-                  "only a participant, a supervisor or the channel may close " + id);
-            }
-          } else if (!principal.hasScope(Scopes.CHANNEL)) {
-            throw new Forbidden("closing needs scope 'channel'");
-          }
-        };
-    String by = principal.isUser() ? principal.subject() : "channel";
     if (!principal.isUser()) {
-      authorize.run();
-      return closeBy(principal.orgId(), id, by, correlationId);
+      if (!principal.hasScope(Scopes.CHANNEL)) {
+        throw new Forbidden("closing needs scope 'channel'");
+      }
+      return closeBy(principal.orgId(), id, "channel", correlationId);
     }
     return reportingFailures(
         principal,
         id,
         correlationId,
-        () -> {
-          authorize.run();
-          return closeBy(principal.orgId(), id, by, correlationId);
-        });
+        () ->
+            closeBy(
+                principal.orgId(),
+                id,
+                principal.subject(),
+                correlationId,
+                locked -> {
+                  // Who is in it as locked: a leave committed meanwhile (through another node,
+                  // say) decides, not the participants read before the lock.
+                  if (locked.state() == ConversationState.CLOSED) {
+                    throw new Conflict("conversation", "conversation " + id + " is already closed");
+                  }
+                  if (!isSupervisor(principal) && !locked.hasParticipant(principal.subject())) {
+                    throw new Forbidden(
+                        "only a participant, a supervisor or the channel may close " + id);
+                  }
+                  return true;
+                }));
   }
 
   /** Closes a request on behalf of {@code by} (a user id, {@code channel} or {@code timeout}). */
@@ -608,7 +610,7 @@ public final class RoutingService {
 
   /**
    * As above, when {@code due} holds for the request as locked; null (nothing changed) when it does
-   * not.
+   * not. {@code due} may also refuse the close by throwing.
    */
   private Conversation closeBy(
       String orgId, String id, String by, String correlationId, Predicate<Conversation> due) {
