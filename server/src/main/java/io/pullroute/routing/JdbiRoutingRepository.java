@@ -856,6 +856,20 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     }
 
     @Override
+    public boolean claimReminder(String conversationId, Instant due, Instant next) {
+      writingConversation(conversationId);
+      return handle
+              .createUpdate(
+                  "UPDATE conversation SET remind_at = :next WHERE id = :id AND state = 'UNREAD'"
+                      + " AND remind_at <= :due")
+              .bind("id", conversationId)
+              .bind("due", due)
+              .bind("next", next)
+              .execute()
+          == 1;
+    }
+
+    @Override
     public void insertMessage(Message message) {
       hold(
           "INSERT INTO message (id, org_id, conversation_id, sender_type, sender_id,"

@@ -160,6 +160,13 @@ public interface RoutingRepository {
     /** Schedules the next reminder (null: none). */
     void scheduleReminder(String conversationId, Instant remindAt);
 
+    /**
+     * Claims the reminder of an UNREAD request due by {@code now}: schedules the next at {@code
+     * next}, in one update that only one timer (of any node) can win. False when it was not due
+     * (another timer claimed it first, or it is no longer UNREAD): then nothing changed.
+     */
+    boolean claimReminder(String conversationId, Instant now, Instant next);
+
     void insertMessage(Message message);
 
     /** Reads and locks an agent's state, creating the initial one. */

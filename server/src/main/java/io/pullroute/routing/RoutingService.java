@@ -905,7 +905,11 @@ public final class RoutingService {
             tx.scheduleReminder(id, null);
             return Outcome.of(false, List.of());
           }
-          tx.scheduleReminder(id, tx.now().plusSeconds(list.reminderAfterSeconds()));
+          // Every node's timer may have found it due; the one whose update moves the reminder on
+          // sends it, the others find it claimed.
+          if (!tx.claimReminder(id, tx.now(), tx.now().plusSeconds(list.reminderAfterSeconds()))) {
+            return Outcome.of(false, List.of());
+          }
           long waiting = Duration.between(locked.createdAt(), tx.now()).toSeconds();
           return Outcome.of(
               true,

@@ -2,11 +2,14 @@ package io.pullroute.routing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pullroute.events.Event;
 import io.pullroute.testing.ApiClient.Response;
+import io.pullroute.testing.EventsSeen;
 import io.pullroute.testing.HeldCommits;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -88,5 +91,45 @@ class TwoNodesTimersTest {
     second.server().timers().runDue();
     first.server().timers().runDue();
     assertThat(org.read(id).get("state").asText()).isEqualTo("ACTIVE");
+  }
+
+  /**
+   * Both nodes' timers find the same reminder due: the first to lock the request is stopped just
+   * before its commit, and the second, which read the request as due before that commit, waits for
+   * the lock. The reminder is sent once: the second finds it claimed (moved to the next interval).
+   * Before, each node sent it, and subscribers heard every reminder twice whenever the nodes'
+   * timers met.
+   */
+  @Test
+  void a_reminder_due_on_two_nodes_is_sent_once() throws Exception {
+    RoutingFixture org = new RoutingFixture(first.http(), "two-node-timers-" + ++orgs);
+    Response reminder =
+        org.http.patch("/api/v1/lists/" + org.openList, org.admin, Map.of("reminderAfter", 60));
+    assertThat(reminder.status()).as(reminder.toString()).isEqualTo(200);
+    String id = org.intake(org.openChannel, 0);
+    long mark = EventsSeen.mark(first.server());
+
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+        HeldCommits held = HeldCommits.hold(first)) {
+      first.clock().advance(Duration.ofSeconds(61));
+      // Each node's timer also runs every second on its own; a node runs one at a time.
+      List<Future<Integer>> runs =
+          List.of(
+              callers.submit(() -> first.server().timers().runDue()),
+              callers.submit(() -> second.server().timers().runDue()));
+      held.awaitWaiting(HeldCommits.APPENDING, 1);
+      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
+      held.close();
+      for (Future<Integer> run : runs) {
+        run.get(30, TimeUnit.SECONDS);
+      }
+    }
+
+    List<Event> reminders =
+        EventsSeen.after(first.server(), org.orgId, mark).stream()
+            .filter(event -> event.type().equals("pullMode.ListRequestUpdated"))
+            .toList();
+    assertThat(reminders).hasSize(1);
+    assertThat(EventsSeen.pullModeEvent(reminders.getFirst()).get("id").asText()).isEqualTo(id);
   }
 }
