@@ -235,6 +235,17 @@ public final class WorkbinService {
                 events.add(
                     WorkbinEvents.itemChange("ItemRemoved", holder, before, media, reference));
               }
+              if (heldBy == null) {
+                // It waited on its list, in the list's group workbin if a group owns it: it
+                // leaves that workbin unless it is put back into the same one.
+                groupWorkbinOf(before)
+                    .filter(from -> !from.id().equals(workbin.id()))
+                    .ifPresent(
+                        from ->
+                            events.add(
+                                WorkbinEvents.itemChange(
+                                    "ItemRemoved", from, before, media, reference)));
+              }
               events.add(WorkbinEvents.itemChange("ItemAdded", workbin, after, media, reference));
               return events;
             },

@@ -535,16 +535,7 @@ class WorkbinApiTest {
     assertThat(left.status()).as(left.toString()).isEqualTo(200);
     onTheTeamList(chat, "INACTIVE");
 
-    List<String> workbinEvents = new ArrayList<>();
-    for (Event event : EventsSeen.after(server.server(), org.orgId, mark)) {
-      if (event.category().equals("workbin")) {
-        JsonNode payload = EventsSeen.payload(event);
-        if (payload.at("/chatStateResourceV2/id").asText().equals(chat)) {
-          workbinEvents.add(event.type() + " " + payload.get("id").asText());
-        }
-      }
-    }
-    assertThat(workbinEvents)
+    assertThat(workbinEvents(chat, mark))
         .as(
             "workbin events of the leave (all its events: %s)",
             EventsSeen.types(EventsSeen.after(server.server(), org.orgId, mark)))
@@ -565,20 +556,26 @@ class WorkbinApiTest {
     Response closed = org.http.post("/api/v1/conversations/" + chat + "/close", org.admin, "");
     assertThat(closed.status()).as(closed.toString()).isEqualTo(200);
 
-    List<String> workbinEvents = new ArrayList<>();
-    for (Event event : EventsSeen.after(server.server(), org.orgId, mark)) {
-      if (event.category().equals("workbin")) {
-        JsonNode payload = EventsSeen.payload(event);
-        assertThat(payload.at("/chatStateResourceV2/id").asText()).isEqualTo(chat);
-        workbinEvents.add(event.type() + " " + payload.get("id").asText());
-      }
-    }
-    assertThat(workbinEvents)
+    assertThat(workbinEvents(chat, mark))
         .as(
             "workbin events of the close (all its events: %s)",
             EventsSeen.types(EventsSeen.after(server.server(), org.orgId, mark)))
         .containsExactly("workbin.ItemRemoved " + org.ownedList);
     assertThat(allIds(org.teamContent("a1"))).doesNotContain(chat);
+  }
+
+  /** The workbin events of request {@code chat} since {@code mark}, as "type workbinId". */
+  private List<String> workbinEvents(String chat, long mark) {
+    List<String> workbinEvents = new ArrayList<>();
+    for (Event event : EventsSeen.after(server.server(), org.orgId, mark)) {
+      if (event.category().equals("workbin")) {
+        JsonNode payload = EventsSeen.payload(event);
+        if (payload.at("/chatStateResourceV2/id").asText().equals(chat)) {
+          workbinEvents.add(event.type() + " " + payload.get("id").asText());
+        }
+      }
+    }
+    return workbinEvents;
   }
 
   /**
@@ -642,8 +639,13 @@ class WorkbinApiTest {
     Response joined = org.http.post("/api/v1/conversations/" + chat + "/join", org.token("a1"), "");
     assertThat(joined.status()).as(joined.toString()).isEqualTo(200);
 
+    long mark = EventsSeen.mark(server.server());
     succeeded(org.operate("a1", org.id("a1"), null, "AddInteraction", chat));
     inOwnWorkbinOf("a1", chat);
+    // It moved from the Team's workbin to a1's: both are told (before, only a1's heard of it).
+    assertThat(workbinEvents(chat, mark))
+        .containsExactlyInAnyOrder(
+            "workbin.ItemRemoved " + org.ownedList, "workbin.ItemAdded " + org.id("a1"));
     Response join = org.http.post("/api/v1/conversations/" + chat + "/join", org.token("a2"), "");
     assertThat(join.status()).as(join.toString()).isEqualTo(409);
     // Already there: a second AddInteraction to the own workbin is refused.
