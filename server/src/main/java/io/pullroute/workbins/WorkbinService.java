@@ -218,8 +218,7 @@ public final class WorkbinService {
       String interactionId,
       Optional<Media> variant,
       String correlationId) {
-    User user = user(principal);
-    Workbin own = own(user);
+    user(principal); // a user's token, of a user that still exists
     return routing
         .addToWorkbin(
             principal,
