@@ -5,17 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.HeldCommits;
-import io.pullroute.testing.StoreKind;
-import io.pullroute.testing.TestServer;
-import java.util.ArrayList;
+import io.pullroute.testing.TwoNodes;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,26 +16,8 @@ import org.junit.jupiter.api.Test;
  * commit (it holds the request's row lock); a join or close through the first reads the request
  * meanwhile, as it was before, and then waits for the lock.
  */
-class TwoNodesAuthorizationRaceTest {
-  static TestServer first;
-  static TestServer second;
+class TwoNodesAuthorizationRaceTest extends TwoNodes {
   static int orgs;
-
-  @BeforeAll
-  static void start() {
-    first = TestServer.start(StoreKind.POSTGRES);
-    second = first.anotherNode();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
-  }
 
   /**
    * Supervisor s1 puts a request of the list Open (anyone may work on it) into the Team's workbin
@@ -57,7 +31,8 @@ class TwoNodesAuthorizationRaceTest {
     String id = org.intake(org.openChannel, 0);
 
     List<Response> answers =
-        raced(
+        HeldCommits.race(
+            first,
             () ->
                 second
                     .http()
@@ -65,7 +40,8 @@ class TwoNodesAuthorizationRaceTest {
                         "/api/v2/me/workbins/" + org.ownedList + "?agentGroup=Team",
                         org.token("s1"),
                         Map.of("operationName", "AddInteraction", "id", id)),
-            () -> org.join("a3", id));
+            () -> org.join("a3", id),
+            HeldCommits.LOCKING_REQUESTS);
 
     Response moved = answers.get(0);
     assertThat(moved.status()).as(moved.toString()).isEqualTo(200);
@@ -90,9 +66,11 @@ class TwoNodesAuthorizationRaceTest {
     assertThat(org.join("a2", id).status()).isEqualTo(200);
 
     List<Response> answers =
-        raced(
+        HeldCommits.race(
+            first,
             () -> second.http().post("/api/v1/conversations/" + id + "/leave", org.token("a1"), ""),
-            () -> org.close(org.token("a1"), id));
+            () -> org.close(org.token("a1"), id),
+            HeldCommits.LOCKING_REQUESTS);
 
     Response left = answers.get(0);
     assertThat(left.status()).as(left.toString()).isEqualTo(200);
@@ -101,27 +79,5 @@ class TwoNodesAuthorizationRaceTest {
     JsonNode request = org.read(id);
     assertThat(request.get("state").asText()).isEqualTo("ACTIVE");
     assertThat(request.get("participants")).hasSize(1);
-  }
-
-  /**
-   * Runs {@code changing} until it waits to commit, holding the request's lock, then {@code racing}
-   * until it waits for that lock, and lets both go on; answers what each answered.
-   */
-  private static List<Response> raced(
-      java.util.concurrent.Callable<Response> changing,
-      java.util.concurrent.Callable<Response> racing)
-      throws Exception {
-    List<Response> answers = new ArrayList<>();
-    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
-        HeldCommits held = HeldCommits.hold(first)) {
-      Future<Response> change = callers.submit(changing);
-      held.awaitWaiting(HeldCommits.APPENDING, 1);
-      Future<Response> race = callers.submit(racing);
-      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
-      held.close();
-      answers.add(change.get(30, TimeUnit.SECONDS));
-      answers.add(race.get(30, TimeUnit.SECONDS));
-    }
-    return answers;
   }
 }

@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.HeldCommits;
-import io.pullroute.testing.StoreKind;
-import io.pullroute.testing.TestServer;
+import io.pullroute.testing.TwoNodes;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,26 +21,8 @@ import org.junit.jupiter.api.Test;
  * refers to it after. The store refuses the write; the answer is a 409 naming what is missing
  * (reason {@code missingReference}), not a 500.
  */
-class TwoNodesDeletionTest {
-  static TestServer first;
-  static TestServer second;
+class TwoNodesDeletionTest extends TwoNodes {
   static int orgs;
-
-  @BeforeAll
-  static void start() {
-    first = TestServer.start(StoreKind.POSTGRES);
-    second = first.anotherNode();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
-  }
 
   private static void missing(Response response, String what) {
     assertThat(response.status()).as(response.toString()).isEqualTo(409);
@@ -63,19 +43,14 @@ class TwoNodesDeletionTest {
     RoutingFixture org = new RoutingFixture(first.http(), "deletion-" + ++orgs);
     String id = org.intake(org.openChannel, 0);
 
-    Response deleted;
-    Response joined;
-    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
-        HeldCommits held = HeldCommits.hold(first)) {
-      Future<Response> delete =
-          callers.submit(() -> second.http().delete("/api/v1/users/" + org.id("a3"), org.admin));
-      held.awaitWaiting(HeldCommits.APPENDING, 1);
-      Future<Response> join = callers.submit(() -> org.join("a3", id));
-      held.awaitWaiting("agent_state", 1);
-      held.close();
-      deleted = delete.get(30, TimeUnit.SECONDS);
-      joined = join.get(30, TimeUnit.SECONDS);
-    }
+    List<Response> answers =
+        HeldCommits.race(
+            first,
+            () -> second.http().delete("/api/v1/users/" + org.id("a3"), org.admin),
+            () -> org.join("a3", id),
+            "agent_state");
+    Response deleted = answers.get(0);
+    Response joined = answers.get(1);
 
     assertThat(deleted.status()).as(deleted.toString()).isEqualTo(204);
     missing(joined, "user");

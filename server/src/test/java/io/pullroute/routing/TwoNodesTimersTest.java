@@ -6,8 +6,7 @@ import io.pullroute.events.Event;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.EventsSeen;
 import io.pullroute.testing.HeldCommits;
-import io.pullroute.testing.StoreKind;
-import io.pullroute.testing.TestServer;
+import io.pullroute.testing.TwoNodes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,34 +14,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The routing timers of two nodes on one PostgreSQL store, each running every second on the same
  * clock, racing each other and the commands of the other node.
  */
-class TwoNodesTimersTest {
-  static TestServer first;
-  static TestServer second;
+class TwoNodesTimersTest extends TwoNodes {
   static int orgs;
-
-  @BeforeAll
-  static void start() {
-    first = TestServer.start(StoreKind.POSTGRES);
-    second = first.anotherNode();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
-  }
 
   /**
    * A customer's text through the second node is stopped just before its commit (it holds the

@@ -3,6 +3,12 @@ package io.pullroute.testing;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
@@ -40,6 +46,26 @@ public final class HeldCommits implements AutoCloseable {
         .mapTo(Long.class)
         .one();
     return new HeldCommits(handle);
+  }
+
+  /**
+   * A race on {@code server}'s store: runs {@code held} until it waits to append its events (its
+   * rows locked, just before its commit), then {@code racing} until a statement of it waits for a
+   * lock, its text containing {@code racingWaitsAt}, and lets both go on. Answers what each
+   * answered, {@code held}'s first.
+   */
+  public static <T> List<T> race(
+      TestServer server, Callable<T> held, Callable<T> racing, String racingWaitsAt)
+      throws Exception {
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+        HeldCommits commits = hold(server)) {
+      Future<T> first = callers.submit(held);
+      commits.awaitWaiting(APPENDING, 1);
+      Future<T> second = callers.submit(racing);
+      commits.awaitWaiting(racingWaitsAt, 1);
+      commits.close();
+      return List.of(first.get(30, TimeUnit.SECONDS), second.get(30, TimeUnit.SECONDS));
+    }
   }
 
   /**

@@ -8,16 +8,9 @@ import io.pullroute.events.Event;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.EventsSeen;
 import io.pullroute.testing.HeldCommits;
-import io.pullroute.testing.StoreKind;
-import io.pullroute.testing.TestServer;
+import io.pullroute.testing.TwoNodes;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,25 +18,7 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL store. The pull is stopped just before its commit (it holds the request's row lock);
  * the add reads the request meanwhile, as committed before the pull, and then waits for the lock.
  */
-class TwoNodesAddRaceTest {
-  static TestServer first;
-  static TestServer second;
-
-  @BeforeAll
-  static void start() {
-    first = TestServer.start(StoreKind.POSTGRES);
-    second = first.anotherNode();
-  }
-
-  @AfterAll
-  static void stop() {
-    if (second != null) {
-      second.close();
-    }
-    if (first != null) {
-      first.close();
-    }
-  }
+class TwoNodesAddRaceTest extends TwoNodes {
 
   /**
    * Who holds the request is read with its row lock. Before, AddInteraction read it before taking
@@ -59,27 +34,14 @@ class TwoNodesAddRaceTest {
     String chat = org.intake(org.webChannel);
     long mark = EventsSeen.mark(first.server());
 
-    Response pulled;
-    Response added;
-    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
-        HeldCommits held = HeldCommits.hold(first)) {
-      Future<Response> pull =
-          callers.submit(
-              () ->
-                  second
-                      .http()
-                      .post(
-                          WorkbinFixture.path(org.ownedList, TEAM, null),
-                          org.token("a1"),
-                          Map.of("operationName", "PullInteraction", "id", chat)));
-      held.awaitWaiting(HeldCommits.APPENDING, 1);
-      Future<Response> add =
-          callers.submit(() -> org.operate("a1", org.id("a1"), null, "AddInteraction", chat));
-      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
-      held.close();
-      pulled = pull.get(30, TimeUnit.SECONDS);
-      added = add.get(30, TimeUnit.SECONDS);
-    }
+    List<Response> answers =
+        HeldCommits.race(
+            first,
+            () -> pullThroughTheSecondNode(org, chat),
+            () -> org.operate("a1", org.id("a1"), null, "AddInteraction", chat),
+            HeldCommits.LOCKING_REQUESTS);
+    Response pulled = answers.get(0);
+    Response added = answers.get(1);
 
     succeeded(pulled);
     assertThat(added.status()).as(added.toString()).isEqualTo(409);
@@ -106,27 +68,14 @@ class TwoNodesAddRaceTest {
     String chat = org.intake(org.webChannel);
     long mark = EventsSeen.mark(first.server());
 
-    Response pulled;
-    Response added;
-    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
-        HeldCommits held = HeldCommits.hold(first)) {
-      Future<Response> pull =
-          callers.submit(
-              () ->
-                  second
-                      .http()
-                      .post(
-                          WorkbinFixture.path(org.ownedList, TEAM, null),
-                          org.token("a1"),
-                          Map.of("operationName", "PullInteraction", "id", chat)));
-      held.awaitWaiting(HeldCommits.APPENDING, 1);
-      Future<Response> add =
-          callers.submit(() -> org.operate("a1", org.ownedList, TEAM, "AddInteraction", chat));
-      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
-      held.close();
-      pulled = pull.get(30, TimeUnit.SECONDS);
-      added = add.get(30, TimeUnit.SECONDS);
-    }
+    List<Response> answers =
+        HeldCommits.race(
+            first,
+            () -> pullThroughTheSecondNode(org, chat),
+            () -> org.operate("a1", org.ownedList, TEAM, "AddInteraction", chat),
+            HeldCommits.LOCKING_REQUESTS);
+    Response pulled = answers.get(0);
+    Response added = answers.get(1);
 
     succeeded(pulled);
     succeeded(added);
@@ -140,5 +89,15 @@ class TwoNodesAddRaceTest {
     assertThat(removedFrom)
         .as("the pull's, from the Team workbin; the add's, from a1's")
         .containsExactlyInAnyOrder(org.ownedList, org.id("a1"));
+  }
+
+  /** a1's PullInteraction of {@code chat} from the Team workbin, through the second node. */
+  private static Response pullThroughTheSecondNode(WorkbinFixture org, String chat) {
+    return second
+        .http()
+        .post(
+            WorkbinFixture.path(org.ownedList, TEAM, null),
+            org.token("a1"),
+            Map.of("operationName", "PullInteraction", "id", chat));
   }
 }
