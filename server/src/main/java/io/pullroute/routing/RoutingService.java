@@ -894,13 +894,15 @@ public final class RoutingService {
       return false;
     }
     Channel channel = channel(current);
-    WorkList list = list(orgId, current.listId());
     return commit(
         orgId,
         correlationId,
         Locks.conversation(id),
         tx -> {
           Conversation locked = lock(tx, orgId, id);
+          // The list it is on as locked: a move committed meanwhile (through another node, say)
+          // decides the interval, not the list read before the lock.
+          WorkList list = list(orgId, locked.listId());
           if (locked.state() != ConversationState.UNREAD || list.reminderAfterSeconds() == null) {
             tx.scheduleReminder(id, null);
             return Outcome.of(false, List.of());

@@ -111,4 +111,58 @@ class TwoNodesTimersTest extends TwoNodes {
     assertThat(reminders).hasSize(1);
     assertThat(EventsSeen.pullModeEvent(reminders.getFirst()).get("id").asText()).isEqualTo(id);
   }
+
+  /**
+   * A supervisor moves a request whose reminder is due to a list without reminders, through the
+   * second node, stopped just before its commit; the first node's timer, which read the request on
+   * its old list, waits for its lock. The list the request is on as locked decides: no reminder is
+   * sent. Before, the timer took the interval of the list it had read before the lock and reminded
+   * the new list's subscribers of a request that list never reminds of.
+   */
+  @Test
+  void a_request_moved_to_a_list_without_reminders_as_its_reminder_falls_due_is_not_reminded()
+      throws Exception {
+    // What the tests before left due is done first (their reminders come again in 60 s), so that
+    // only this request is due below: a timer stopped on another request would hold up the rest.
+    first.clock().advance(Duration.ofHours(1));
+    first.server().timers().runDue();
+    second.server().timers().runDue();
+    RoutingFixture org = new RoutingFixture(first.http(), "two-node-timers-" + ++orgs);
+    Response reminder =
+        org.http.patch("/api/v1/lists/" + org.openList, org.admin, Map.of("reminderAfter", 30));
+    assertThat(reminder.status()).as(reminder.toString()).isEqualTo(200);
+    String id = org.intake(org.openChannel, 0);
+    long mark = EventsSeen.mark(first.server());
+
+    Response moved;
+    try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
+        HeldCommits held = HeldCommits.hold(first)) {
+      Future<Response> move =
+          callers.submit(
+              () ->
+                  second
+                      .http()
+                      .post(
+                          "/api/v2/me/workbins/" + org.ownedList + "?agentGroup=Team",
+                          org.token("s1"),
+                          Map.of("operationName", "AddInteraction", "id", id)));
+      held.awaitWaiting(HeldCommits.APPENDING, 1);
+      first.clock().advance(Duration.ofSeconds(31));
+      Future<Integer> timers = callers.submit(() -> first.server().timers().runDue());
+      held.awaitWaiting(HeldCommits.LOCKING_REQUESTS, 1);
+      held.close();
+      moved = move.get(30, TimeUnit.SECONDS);
+      timers.get(30, TimeUnit.SECONDS);
+    }
+
+    assertThat(moved.status()).as(moved.toString()).isEqualTo(200);
+    first.server().timers().runDue();
+    second.server().timers().runDue();
+    assertThat(org.read(id).get("listId").asText()).isEqualTo(org.ownedList);
+    assertThat(
+            EventsSeen.after(first.server(), org.orgId, mark).stream()
+                .filter(event -> event.type().equals("pullMode.ListRequestUpdated")))
+        .as("reminders")
+        .isEmpty();
+  }
 }
