@@ -195,11 +195,7 @@ public final class AdminService {
    */
   private static void checkPlaces(PlaceGroup group) {
     for (int i = 0; i < group.places().size(); i++) {
-      if (group.places().get(i).length() > Validate.MAX_TEXT) {
-        throw new InvalidInput(
-            "places[" + i + "]",
-            "places[" + i + "] must be at most " + Validate.MAX_TEXT + " characters");
-      }
+      Validate.text("places[" + i + "]", group.places().get(i));
     }
   }
 

@@ -5,6 +5,7 @@ import io.javalin.http.HandlerType;
 import io.pullroute.auth.Scopes;
 import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.http.FastRoute;
+import io.pullroute.http.HttpServer;
 import io.pullroute.http.JsonBody;
 import io.pullroute.http.Requests;
 import io.pullroute.http.RouteTable;
@@ -56,7 +57,7 @@ public final class PublishRoutes {
     JsonNode payload =
         body.optionalObject("payload").orElseThrow(() -> InvalidInput.required("payload"));
     String correlationId = body.optionalString("correlationId").orElse(call.correlationId());
-    if (correlationId.isBlank() || correlationId.length() > 200) {
+    if (!HttpServer.usableCorrelationId(correlationId)) {
       // As an X-Correlation-Id is taken; it is stored with the event and sent to every subscriber.
       throw new InvalidInput("correlationId", "correlationId must be a string of 1-200 characters");
     }

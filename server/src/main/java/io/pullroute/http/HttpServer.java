@@ -223,10 +223,12 @@ public final class HttpServer implements AutoCloseable {
 
   /** The caller's correlation id when it is usable, else a new one. */
   static String correlationId(String given) {
-    if (given == null || given.isBlank() || given.length() > 200) {
-      return Ids.newId();
-    }
-    return given;
+    return usableCorrelationId(given) ? given : Ids.newId();
+  }
+
+  /** Whether {@code given} may serve as a correlation id: 1-200 characters, not all blank. */
+  public static boolean usableCorrelationId(String given) {
+    return given != null && !given.isBlank() && given.length() <= 200;
   }
 
   private static void checkViaPath(Context ctx, Principal principal, AuthService auth) {

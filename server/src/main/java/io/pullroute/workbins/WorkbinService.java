@@ -57,26 +57,15 @@ public final class WorkbinService {
    */
   private List<io.pullroute.events.EventDraft> released(
       String holder, Conversation before, Conversation after, long referenceId) {
-    if (holder == null) {
-      if (after.state().isOpen()) {
-        return List.of();
-      }
-      return groupWorkbinOf(before)
-          .map(
-              workbin ->
-                  List.of(
-                      WorkbinEvents.itemChange(
-                          "ItemRemoved",
-                          workbin,
-                          before,
-                          mediaOfChannel(before.orgId(), before.channelId()),
-                          referenceId)))
-          .orElse(List.of());
-    }
     Media media = mediaOfChannel(after.orgId(), after.channelId());
-    Workbin own = new Workbin(holder, "workbin of " + holder, Workbin.Type.Agent, null);
+    if (holder == null) {
+      return after.state().isOpen()
+          ? List.of()
+          : removedFromGroupWorkbin(before, media, referenceId).stream().toList();
+    }
     List<io.pullroute.events.EventDraft> events = new ArrayList<>();
-    events.add(WorkbinEvents.itemChange("ItemRemoved", own, before, media, referenceId));
+    events.add(
+        WorkbinEvents.itemChange("ItemRemoved", ownWorkbinOf(holder), before, media, referenceId));
     if (after.state().isOpen()) {
       groupWorkbinOf(after)
           .ifPresent(
@@ -85,6 +74,20 @@ public final class WorkbinService {
                       WorkbinEvents.itemChange("ItemAdded", workbin, after, media, referenceId)));
     }
     return events;
+  }
+
+  /** ItemRemoved from the group workbin {@code before} waited in, if a group owns its list. */
+  private Optional<io.pullroute.events.EventDraft> removedFromGroupWorkbin(
+      Conversation before, Media media, long referenceId) {
+    return groupWorkbinOf(before)
+        .map(
+            workbin ->
+                WorkbinEvents.itemChange("ItemRemoved", workbin, before, media, referenceId));
+  }
+
+  /** The own workbin of user {@code userId}, as its notifications name it. */
+  private static Workbin ownWorkbinOf(String userId) {
+    return new Workbin(userId, "workbin of " + userId, Workbin.Type.Agent, null);
   }
 
   /** The workbin of the group that owns {@code conversation}'s list, if one does. */
@@ -229,21 +232,14 @@ public final class WorkbinService {
               Media media = mediaOfChannel(after.orgId(), after.channelId());
               List<io.pullroute.events.EventDraft> events = new ArrayList<>();
               if (workbin.isGroup() && heldBy != null) {
-                Workbin holder =
-                    new Workbin(heldBy, "workbin of " + heldBy, Workbin.Type.Agent, null);
                 events.add(
-                    WorkbinEvents.itemChange("ItemRemoved", holder, before, media, reference));
+                    WorkbinEvents.itemChange(
+                        "ItemRemoved", ownWorkbinOf(heldBy), before, media, reference));
               }
-              if (heldBy == null) {
-                // It waited on its list, in the list's group workbin if a group owns it: it
-                // leaves that workbin unless it is put back into the same one.
-                groupWorkbinOf(before)
-                    .filter(from -> !from.id().equals(workbin.id()))
-                    .ifPresent(
-                        from ->
-                            events.add(
-                                WorkbinEvents.itemChange(
-                                    "ItemRemoved", from, before, media, reference)));
+              // On its list it waited in the list's group workbin (whose id is the list's), if a
+              // group owns it: it leaves that workbin unless it is put back into the same one.
+              if (heldBy == null && !before.listId().equals(workbin.id())) {
+                removedFromGroupWorkbin(before, media, reference).ifPresent(events::add);
               }
               events.add(WorkbinEvents.itemChange("ItemAdded", workbin, after, media, reference));
               return events;
