@@ -110,6 +110,17 @@ final class RoutingFixture {
     return created(response).get("id").asText();
   }
 
+  /**
+   * Supervisor s1 puts request {@code conversationId} into the Team's workbin (the Owned list)
+   * through {@code node}, one node of this organization's store.
+   */
+  Response supervisorPutsInTeamWorkbin(ApiClient node, String conversationId) {
+    return node.post(
+        "/api/v2/me/workbins/" + ownedList + "?agentGroup=Team",
+        token("s1"),
+        Map.of("operationName", "AddInteraction", "id", conversationId));
+  }
+
   Response join(String user, String conversationId) {
     return http.post("/api/v1/conversations/" + conversationId + "/join", token(user), "");
   }

@@ -7,7 +7,6 @@ import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.HeldCommits;
 import io.pullroute.testing.TwoNodes;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,13 +32,7 @@ class TwoNodesAuthorizationRaceTest extends TwoNodes {
     List<Response> answers =
         HeldCommits.race(
             first,
-            () ->
-                second
-                    .http()
-                    .post(
-                        "/api/v2/me/workbins/" + org.ownedList + "?agentGroup=Team",
-                        org.token("s1"),
-                        Map.of("operationName", "AddInteraction", "id", id)),
+            () -> org.supervisorPutsInTeamWorkbin(second.http(), id),
             () -> org.join("a3", id),
             HeldCommits.LOCKING_REQUESTS);
 

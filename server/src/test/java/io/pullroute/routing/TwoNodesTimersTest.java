@@ -138,14 +138,7 @@ class TwoNodesTimersTest extends TwoNodes {
     try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor();
         HeldCommits held = HeldCommits.hold(first)) {
       Future<Response> move =
-          callers.submit(
-              () ->
-                  second
-                      .http()
-                      .post(
-                          "/api/v2/me/workbins/" + org.ownedList + "?agentGroup=Team",
-                          org.token("s1"),
-                          Map.of("operationName", "AddInteraction", "id", id)));
+          callers.submit(() -> org.supervisorPutsInTeamWorkbin(second.http(), id));
       held.awaitWaiting(HeldCommits.APPENDING, 1);
       first.clock().advance(Duration.ofSeconds(31));
       Future<Integer> timers = callers.submit(() -> first.server().timers().runDue());

@@ -19,19 +19,13 @@ class StoreErrorsTest {
     try (TestStores.Location location = TestStores.fresh(kind);
         Database database = location.open()) {
       Throwable refused =
-          catchThrowable(
-              () ->
-                  database
-                      .jdbi()
-                      .useHandle(
-                          handle ->
-                              handle
-                                  .createUpdate(
-                                      "INSERT INTO app_user (id, org_id, username, roles,"
-                                          + " created_at) VALUES ('u1', 'gone-org', 'a1', 'agent',"
-                                          + " :now)")
-                                  .bind("now", Instant.EPOCH)
-                                  .execute()));
+          refused(
+              database,
+              handle ->
+                  handle.execute(
+                      "INSERT INTO app_user (id, org_id, username, roles, created_at)"
+                          + " VALUES ('u1', 'gone-org', 'a1', 'agent', ?)",
+                      Instant.EPOCH));
 
       assertThat(StoreErrors.missingReference(refused))
           .get()
@@ -47,25 +41,28 @@ class StoreErrorsTest {
     try (TestStores.Location location = TestStores.fresh(kind);
         Database database = location.open()) {
       Throwable refused =
-          catchThrowable(
-              () ->
-                  database
-                      .jdbi()
-                      .useHandle(
-                          handle -> {
-                            handle.execute(
-                                "INSERT INTO organization (id, api_key_hash, created_at)"
-                                    + " VALUES ('o1', 'h', ?)",
-                                Instant.EPOCH);
-                            handle.execute(
-                                "INSERT INTO app_user (id, org_id, username, roles, created_at)"
-                                    + " VALUES ('u1', 'o1', 'a1', 'agent', ?)",
-                                Instant.EPOCH);
-                            handle.execute("DELETE FROM organization WHERE id = 'o1'");
-                          }));
+          refused(
+              database,
+              handle -> {
+                handle.execute(
+                    "INSERT INTO organization (id, api_key_hash, created_at)"
+                        + " VALUES ('o1', 'h', ?)",
+                    Instant.EPOCH);
+                handle.execute(
+                    "INSERT INTO app_user (id, org_id, username, roles, created_at)"
+                        + " VALUES ('u1', 'o1', 'a1', 'agent', ?)",
+                    Instant.EPOCH);
+                handle.execute("DELETE FROM organization WHERE id = 'o1'");
+              });
 
       assertThat(StoreErrors.isForeignKeyViolation(refused)).isTrue();
       assertThat(StoreErrors.missingReference(refused)).isEmpty();
     }
+  }
+
+  /** What the store threw when {@code statements} ran on {@code database}. */
+  private static Throwable refused(
+      Database database, org.jdbi.v3.core.HandleConsumer<RuntimeException> statements) {
+    return catchThrowable(() -> database.jdbi().useHandle(statements));
   }
 }
