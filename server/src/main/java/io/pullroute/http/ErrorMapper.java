@@ -63,10 +63,10 @@ public final class ErrorMapper {
     routes.exception(
         Exception.class,
         (e, ctx) -> {
-          if (!StoreErrors.isOverloaded(e) && StoreErrors.missingReference(e).isEmpty()) {
+          Answer answer = describe(e, false);
+          if (answer.status() == 500) {
             LOG.error("unhandled failure on {} {}", ctx.method(), ctx.path(), e);
           }
-          Answer answer = describe(e, false);
           answer.headers().forEach(ctx::header);
           ctx.status(answer.status()).json(answer.body());
         });

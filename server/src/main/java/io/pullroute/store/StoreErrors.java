@@ -10,10 +10,12 @@ import java.util.regex.Pattern;
 /** Translates driver failures into what they mean; the one place that reads SQL states. */
 public final class StoreErrors {
   private static final String UNIQUE_VIOLATION = "23505";
+
+  /**
+   * A foreign key refused a statement: on both stores a delete of a row still referenced; on
+   * PostgreSQL also a write referring to a row that does not exist (H2 has its own state for that).
+   */
   private static final String FOREIGN_KEY_VIOLATION = "23503";
-  // H2 reports a foreign-key violation on delete of a referenced row as 23503 too, but
-  // with its own code 23003 in older modes; both are treated alike.
-  private static final String H2_REFERENTIAL_INTEGRITY = "23003";
 
   /** H2's state for a row written with a reference to a row that does not exist. */
   private static final String H2_PARENT_MISSING = "23506";
@@ -48,9 +50,12 @@ public final class StoreErrors {
     return hasState(failure, UNIQUE_VIOLATION);
   }
 
-  /** Whether {@code failure} was caused by a foreign key (a row still referenced, or missing). */
+  /**
+   * Whether {@code failure} was caused by a foreign key: a delete of a row still referenced (on
+   * PostgreSQL, also a write referring to a missing row; see {@link #missingReference}).
+   */
   public static boolean isForeignKeyViolation(Throwable failure) {
-    return hasState(failure, FOREIGN_KEY_VIOLATION) || hasState(failure, H2_REFERENTIAL_INTEGRITY);
+    return hasState(failure, FOREIGN_KEY_VIOLATION);
   }
 
   /**
