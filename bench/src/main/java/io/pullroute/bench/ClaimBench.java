@@ -87,18 +87,19 @@ final class ClaimBench {
         Result overHttp = sqlOverHttp(store, pgUrl, agents, requests);
         Report.progress(
             "%s, %d agents: raw SQL over HTTP %.0f claims/s; CPU per claim: its server %.0f us,"
-                + " load generator %.0f us, PostgreSQL %.0f us",
+                + " load generator %.0f us, PostgreSQL %.0f us (WAL written: %.0f bytes)",
             store,
             agents,
             overHttp.perSecond,
             overHttp.serverCpuMicros,
             overHttp.clientCpuMicros,
-            overHttp.storeCpuMicros);
+            overHttp.storeCpuMicros,
+            overHttp.storeWalBytes);
         Result pulled = pullroute(store.equals("postgres") ? pgUrl : null, agents, requests);
         Report.progress(
             "%s, %d agents: pullroute %.0f claims/s, raw SQL %.0f claims/s, %d double claims;"
                 + " CPU per claim: server %.0f us (its JIT compilers %.0f us), load generator %.0f"
-                + " us, PostgreSQL %.0f us",
+                + " us, PostgreSQL %.0f us (WAL written: %.0f bytes)",
             store,
             agents,
             pulled.perSecond,
@@ -107,7 +108,8 @@ final class ClaimBench {
             pulled.serverCpuMicros,
             pulled.serverJitMicros,
             pulled.clientCpuMicros,
-            pulled.storeCpuMicros);
+            pulled.storeCpuMicros,
+            pulled.storeWalBytes);
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("claims_per_s", pulled.perSecond);
         figures.put("raw_sql_per_s", raw);
@@ -120,9 +122,11 @@ final class ClaimBench {
         figures.put("server_jit_us_per_claim", pulled.serverJitMicros);
         figures.put("client_cpu_us_per_claim", pulled.clientCpuMicros);
         figures.put("postgres_cpu_us_per_claim", pulled.storeCpuMicros);
+        figures.put("postgres_wal_bytes_per_claim", pulled.storeWalBytes);
         figures.put("sql_over_http_server_cpu_us_per_claim", overHttp.serverCpuMicros);
         figures.put("sql_over_http_client_cpu_us_per_claim", overHttp.clientCpuMicros);
         figures.put("sql_over_http_postgres_cpu_us_per_claim", overHttp.storeCpuMicros);
+        figures.put("sql_over_http_postgres_wal_bytes_per_claim", overHttp.storeWalBytes);
         figures.put("sql_over_http_warm_up_requests", overHttp.warmUpRequests);
         series.put(store + "-" + agents, figures);
         doubles += pulled.doubleClaims;
@@ -157,7 +161,8 @@ final class ClaimBench {
   /**
    * A measured round: claims per second, double claims, and the CPU time the server (and of it, its
    * JIT compilers), this process (the load generator) and PostgreSQL (0 on H2, which runs inside
-   * the server) spent per claim; and how many requests the warm-up before it claimed.
+   * the server) spent per claim; the bytes of write-ahead log PostgreSQL wrote per claim (0 on H2);
+   * and how many requests the warm-up before it claimed.
    */
   record Result(
       double perSecond,
@@ -166,7 +171,27 @@ final class ClaimBench {
       double serverJitMicros,
       double clientCpuMicros,
       double storeCpuMicros,
+      double storeWalBytes,
       int warmUpRequests) {}
+
+  /**
+   * Where PostgreSQL's write-ahead log ends now, in bytes (0 without PostgreSQL): the difference of
+   * two readings is what every writer of the database cluster wrote between them, so a measured
+   * round's is its claims' write volume (plus anything else running on the cluster then).
+   */
+  private static long walPosition(String pgUrl) throws java.sql.SQLException {
+    if (pgUrl == null) {
+      return 0;
+    }
+    try (Connection connection = DriverManager.getConnection(pgUrl);
+        Statement statement = connection.createStatement();
+        var position =
+            statement.executeQuery(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")) {
+      position.next();
+      return position.getLong(1);
+    }
+  }
 
   /**
    * CPU time the local PostgreSQL's processes have used so far (zero where there is none, or it is
@@ -270,9 +295,11 @@ final class ClaimBench {
       Duration serverJit = server.jvm.compilerCpuTime();
       Duration clientCpu = Jvm.ownCpuTime();
       Duration storeCpu = postgresCpu();
+      long wal = walPosition(pgUrl);
       long started = System.nanoTime();
       Walked walked = walk(http, path, agentTokens, conversations);
       double elapsed = (System.nanoTime() - started) / 1e9;
+      double walBytes = (double) (walPosition(pgUrl) - wal) / requests;
       double serverMicros = server.jvm.cpuTime().minus(serverCpu).toNanos() / 1e3 / requests;
       double jitMicros = server.jvm.compilerCpuTime().minus(serverJit).toNanos() / 1e3 / requests;
       double clientMicros = Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests;
@@ -294,6 +321,7 @@ final class ClaimBench {
           jitMicros,
           clientMicros,
           pgUrl == null ? 0 : storeMicros,
+          walBytes,
           warmUp);
     }
   }
@@ -473,9 +501,12 @@ final class ClaimBench {
       Duration serverCpu = server.cpuTime();
       Duration clientCpu = Jvm.ownCpuTime();
       Duration storeCpu = postgresCpu();
+      String walUrl = h2Dir == null ? pgUrl : null;
+      long wal = walPosition(walUrl);
       long started = System.nanoTime();
       Walked walked = walk(http, "/claim", tokens, ids(warmed, requests));
       double elapsed = (System.nanoTime() - started) / 1e9;
+      double walBytes = (double) (walPosition(walUrl) - wal) / requests;
       Report.progress(
           "raw SQL over HTTP: %d pulls lost the race (409) for %d claims", walked.lost(), requests);
       return new Result(
@@ -485,6 +516,7 @@ final class ClaimBench {
           0,
           Jvm.ownCpuTime().minus(clientCpu).toNanos() / 1e3 / requests,
           h2Dir == null ? postgresCpu().minus(storeCpu).toNanos() / 1e3 / requests : 0,
+          walBytes,
           warmed);
     } finally {
       if (h2Dir != null) {
