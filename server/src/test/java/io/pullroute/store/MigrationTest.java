@@ -62,6 +62,34 @@ class MigrationTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void the_event_log_is_indexed_by_its_sequence_alone(StoreKind kind) throws Exception {
+    // Every event written pays an entry in each index of its table, and it is read by seq only.
+    try (TestStores.Location location = TestStores.fresh(kind);
+        Database database = location.open()) {
+      List<String> indexed =
+          database
+              .jdbi()
+              .<List<String>, java.sql.SQLException>withHandle(
+                  handle -> {
+                    java.sql.Connection connection = handle.getConnection();
+                    List<String> columns = new java.util.ArrayList<>();
+                    try (java.sql.ResultSet indexes =
+                        connection
+                            .getMetaData()
+                            .getIndexInfo(null, connection.getSchema(), "event", false, false)) {
+                      while (indexes.next()) {
+                        columns.add(
+                            indexes.getString("COLUMN_NAME").toLowerCase(java.util.Locale.ROOT));
+                      }
+                    }
+                    return columns;
+                  });
+      assertThat(indexed).containsExactly("seq");
+    }
+  }
+
   private static int countMigrations() {
     try (var files =
         java.nio.file.Files.list(
