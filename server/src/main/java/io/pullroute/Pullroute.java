@@ -132,12 +132,20 @@ public final class Pullroute implements AutoCloseable {
               .start();
       routing.onAudienceChange(
           AudienceChanges.of(streaming::audienceMark, streaming::audienceChanged));
-      admin.onWorkbinsChange(
-          AudienceChanges.of(streaming::audienceMark, streaming::audienceChangedIn));
       EventPublisher publisher = new EventPublisher(database.jdbi(), catalog, clock);
       notifications = new CometDNotifications(auth);
       bridge = new WorkbinBridge(notifications, routing);
       hub.addListener(bridge);
+      StreamingService heard = streaming;
+      WorkbinBridge bridged = bridge;
+      admin.onWorkbinsChange(
+          AudienceChanges.of(
+              heard::audienceMark,
+              (orgId, mark) -> {
+                heard.audienceChangedIn(orgId, mark);
+                // The change may have ended subscriptions (without an event): read them again.
+                bridged.subscriptionsChanged();
+              }));
       WorkbinService workbins = new WorkbinService(routing, admin.repository());
 
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

@@ -42,8 +42,9 @@ public final class AdminService {
 
   /**
    * Tells {@code listener} the organization of every change that may change whose workbins a list
-   * is: an agent group's members, a place group's places, a user's place, a list's owner. Streaming
-   * sessions listen to refresh what their users hear.
+   * is or who may work on it: an agent group's members, a place group's places, a user's place or
+   * roles, a list's owner. Such a change also ends, in its transaction, the subscriptions to lists
+   * their users may no longer work on. Streaming sessions listen to refresh what their users hear.
    */
   public void onWorkbinsChange(AudienceChanges listener) {
     this.workbinsChanged = listener;
@@ -67,7 +68,9 @@ public final class AdminService {
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
         outbox(correlationId, AdminEvents.user(user, "updated")));
-    if (!Objects.equals(before.place(), user.place())) {
+    // A place decides place groups' workbins; roles, which lists the user may work on (a
+    // supervisor's subscriptions to other groups' lists end with the role).
+    if (!Objects.equals(before.place(), user.place()) || !before.roles().equals(user.roles())) {
       workbinsChanged.changed(user.orgId(), mark);
     }
     return user(user.orgId(), user.id());

@@ -126,6 +126,7 @@ public final class JdbiAdminRepository implements AdminRepository {
                       .bind("roles", String.join(" ", new TreeSet<>(user.roles())))
                       .bind("place", user.place())
                       .execute();
+                  endLostSubscriptions(handle, "s.user_id = :key", user.id());
                   append(handle, user.orgId(), outbox);
                 }));
   }
@@ -293,6 +294,12 @@ public final class JdbiAdminRepository implements AdminRepository {
                       .bind("description", group.description())
                       .execute();
                   replaceMembers(handle, memberTable(group.kind()), group.id(), group.members());
+                  if (group.kind() == MemberGroup.Kind.AGENT_GROUP) {
+                    endLostSubscriptions(
+                        handle,
+                        "s.list_id IN (SELECT id FROM work_list WHERE agent_group_id = :key)",
+                        group.id());
+                  }
                   append(handle, group.orgId(), outbox);
                 }));
   }
@@ -445,6 +452,10 @@ public final class JdbiAdminRepository implements AdminRepository {
                       .bind("name", group.name())
                       .execute();
                   replacePlaces(handle, group);
+                  endLostSubscriptions(
+                      handle,
+                      "s.list_id IN (SELECT id FROM work_list WHERE place_group_id = :key)",
+                      group.id());
                 }));
   }
 
@@ -563,24 +574,26 @@ public final class JdbiAdminRepository implements AdminRepository {
         "name",
         "a list named '" + list.name() + "' already exists",
         () ->
-            jdbi.useHandle(
-                handle ->
-                    handle
-                        .createUpdate(
-                            "UPDATE work_list SET name = :name, description = :description,"
-                                + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
-                                + " :org AND name = :agentGroup), place_group_id = (SELECT id FROM"
-                                + " place_group WHERE org_id = :org AND name = :placeGroup),"
-                                + " reminder_after_seconds = :reminder"
-                                + " WHERE org_id = :org AND id = :id")
-                        .bind("id", list.id())
-                        .bind("org", list.orgId())
-                        .bind("name", list.name())
-                        .bind("description", list.description())
-                        .bind("agentGroup", list.agentGroup())
-                        .bind("placeGroup", list.placeGroup())
-                        .bind("reminder", list.reminderAfterSeconds())
-                        .execute()));
+            jdbi.useTransaction(
+                handle -> {
+                  handle
+                      .createUpdate(
+                          "UPDATE work_list SET name = :name, description = :description,"
+                              + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
+                              + " :org AND name = :agentGroup), place_group_id = (SELECT id FROM"
+                              + " place_group WHERE org_id = :org AND name = :placeGroup),"
+                              + " reminder_after_seconds = :reminder"
+                              + " WHERE org_id = :org AND id = :id")
+                      .bind("id", list.id())
+                      .bind("org", list.orgId())
+                      .bind("name", list.name())
+                      .bind("description", list.description())
+                      .bind("agentGroup", list.agentGroup())
+                      .bind("placeGroup", list.placeGroup())
+                      .bind("reminder", list.reminderAfterSeconds())
+                      .execute();
+                  endLostSubscriptions(handle, "s.list_id = :key", list.id());
+                }));
   }
 
   @Override
@@ -824,6 +837,23 @@ public final class JdbiAdminRepository implements AdminRepository {
       }
       throw e;
     }
+  }
+
+  /**
+   * Ends the subscriptions to lists that their users may no longer work on (the view {@code
+   * list_permission}), among those of {@code list_subscription s} that {@code scope} (bound to
+   * {@code key}) selects: in the transaction of the change that ended the permission, after it
+   * updated the row the permission rests on (a user, group or list).
+   */
+  private static void endLostSubscriptions(Handle handle, String scope, String key) {
+    handle
+        .createUpdate(
+            "DELETE FROM list_subscription s WHERE "
+                + scope
+                + " AND NOT EXISTS (SELECT 1 FROM list_permission p"
+                + " WHERE p.user_id = s.user_id AND p.list_id = s.list_id)")
+        .bind("key", key)
+        .execute();
   }
 
   private static void append(Handle handle, String orgId, Outbox outbox) {

@@ -39,4 +39,9 @@ final class ListSubscribers {
   void changed(String listId) {
     byList.remove(listId);
   }
+
+  /** Subscriptions of any list may have changed: the next {@link #of} of each reads it again. */
+  void forgetAll() {
+    byList.clear();
+  }
 }

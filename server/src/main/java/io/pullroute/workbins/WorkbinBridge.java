@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * the workbin API's Subscribe and Unsubscribe commit with a {@code
  * workbin.SubscriptionStateChanged} event of that list, which this bridge sees in commit order on
  * every node and which makes it read the list again; a change through {@code
- * /api/v1/me/subscriptions} is forgotten at once by the server that made it. Other nodes, and rows
- * that go without an event (a deleted user or list), read the list again within a second. With no
- * CometD session connected to this node, events are not read at all.
+ * /api/v1/me/subscriptions}, and an administrator's change that ends subscriptions, are forgotten
+ * at once by the server that made them. Other nodes, and rows that go without an event (a deleted
+ * user or list), read the list again within a second. With no CometD session connected to this
+ * node, events are not read at all.
  */
 public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(WorkbinBridge.class);
@@ -42,6 +43,14 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
     this.subscribers = new ListSubscribers(routing::subscribers, System::nanoTime);
     // A change through the v1 API appends no event: this server forgets the list itself.
     routing.onSubscriptionChange(listId -> delivery.execute(() -> subscribers.changed(listId)));
+  }
+
+  /**
+   * Subscriptions of any lists may have changed without an event (an administrator's change ended
+   * those its users may no longer have): every list's subscribers are read again.
+   */
+  public void subscriptionsChanged() {
+    delivery.execute(subscribers::forgetAll);
   }
 
   /** Called by the hub with every batch of committed events, in order. */

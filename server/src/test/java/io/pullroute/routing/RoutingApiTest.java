@@ -199,6 +199,89 @@ class RoutingApiTest {
         .isEqualTo(404);
   }
 
+  /**
+   * Each administrator's change that takes from a user the right to work on a list ends its
+   * subscription to it: a new owner of the list, new places of its place group, a new place of the
+   * user, a supervisor made an agent. Getting the right back does not subscribe again. Before, the
+   * subscriptions stayed, and their users went on hearing the lists.
+   */
+  @Test
+  void losing_the_right_to_work_on_a_list_ends_the_subscription_to_it() {
+    RoutingFixture org = fixture();
+    assertThat(subscribe(org, org.token("a1"), org.ownedList)).isEqualTo(200);
+    assertThat(subscribe(org, org.token("s1"), org.ownedList)).isEqualTo(200);
+    assertThat(subscribe(org, org.token("a1"), org.openList)).isEqualTo(200);
+    String other =
+        org.http
+            .post(
+                "/api/v1/agent-groups",
+                org.admin,
+                Map.of("name", "Other", "members", List.of(org.id("a3"))))
+            .json()
+            .get("id")
+            .asText();
+
+    changed(org, "/api/v1/lists/" + org.ownedList, Map.of("agentGroup", "Other"));
+    assertThat(subscribedLists(org, org.token("a1")))
+        .as("a1 after its list changed owner")
+        .containsExactly(org.openList);
+    assertThat(subscribedLists(org, org.token("s1")))
+        .as("a supervisor may work on every list")
+        .containsExactly(org.ownedList);
+
+    changed(org, "/api/v1/users/" + org.id("s1"), Map.of("roles", List.of("agent")));
+    String s1 = org.http.userToken(org.orgId, "s1", "pw-s1");
+    assertThat(subscribedLists(org, s1)).as("s1 made an agent").isEmpty();
+
+    String desks =
+        org.http
+            .post(
+                "/api/v1/place-groups", org.admin, Map.of("name", "Desks", "places", List.of("p1")))
+            .json()
+            .get("id")
+            .asText();
+    String desk =
+        org.http
+            .post("/api/v1/lists", org.admin, Map.of("name", "Desk", "placeGroup", "Desks"))
+            .json()
+            .get("id")
+            .asText();
+    changed(org, "/api/v1/users/" + org.id("a2"), Map.of("place", "p1"));
+    changed(org, "/api/v1/users/" + org.id("a3"), Map.of("place", "p1"));
+    assertThat(subscribe(org, org.token("a2"), desk)).isEqualTo(200);
+    assertThat(subscribe(org, org.token("a3"), desk)).isEqualTo(200);
+    changed(org, "/api/v1/users/" + org.id("a2"), Map.of("place", "p2"));
+    assertThat(subscribedLists(org, org.token("a2"))).as("a2 moved to another place").isEmpty();
+    changed(org, "/api/v1/place-groups/" + desks, Map.of("places", List.of("p2")));
+    assertThat(subscribedLists(org, org.token("a3")))
+        .as("a3's place left the place group")
+        .isEmpty();
+
+    changed(
+        org,
+        "/api/v1/agent-groups/" + other,
+        Map.of("members", List.of(org.id("a3"), org.id("a1"))));
+    assertThat(subscribedLists(org, org.token("a1")))
+        .as("a1 allowed on the list again, not subscribed again")
+        .containsExactly(org.openList);
+    assertThat(subscribe(org, org.token("a1"), org.ownedList)).isEqualTo(200);
+  }
+
+  private static int subscribe(RoutingFixture org, String token, String listId) {
+    return org.http.put("/api/v1/me/subscriptions/" + listId, token, "").status();
+  }
+
+  private static List<String> subscribedLists(RoutingFixture org, String token) {
+    Response listed = org.http.get("/api/v1/me/subscriptions", token);
+    assertThat(listed.status()).as(listed.toString()).isEqualTo(200);
+    return listed.json().findValuesAsText("listId");
+  }
+
+  private static void changed(RoutingFixture org, String path, Map<String, Object> fields) {
+    Response changed = org.http.patch(path, org.admin, fields);
+    assertThat(changed.status()).as(changed.toString()).isEqualTo(200);
+  }
+
   @Test
   void list_requests_come_highest_priority_first_then_oldest_first_and_filter_by_state() {
     RoutingFixture org = fixture();

@@ -423,6 +423,38 @@ class LongPollTest {
   }
 
   /**
+   * An agent subscribed to a list and then removed from the agent group that owns it no longer
+   * hears the list, nor lists it among its subscriptions: losing the right to work on a list ends
+   * its subscription. Before, the subscription stayed, and the agent went on hearing every new
+   * request of a list it was no longer allowed on.
+   */
+  @Test
+  void an_agent_removed_from_the_group_that_owns_a_list_no_longer_hears_the_list() {
+    StreamingFixture org = fixture("a1", "a2");
+    String agent = org.token("a1");
+    org.subscribeToList("a1", org.ownedList);
+    String session = org.session(agent, 3);
+
+    JsonNode team = list(org.http().get("/api/v1/agent-groups", org.admin).json()).getFirst();
+    Response removed =
+        org.http()
+            .patch(
+                "/api/v1/agent-groups/" + team.get("id").asText(),
+                org.admin,
+                Map.of("members", List.of(org.id("a2"))));
+    assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
+    String owned = org.intake(org.webChannel, "for the team only");
+    org.state("a1", "READY"); // a1's own event, after the request's
+
+    List<JsonNode> seen =
+        org.pollUntil(agent, 3, session, events -> types(events).contains("engagementCenter.Idle"));
+    assertThat(types(seen))
+        .as("the request %s of the list it was removed from", owned)
+        .containsExactly("engagementCenter.Idle");
+    assertThat(org.http().get("/api/v1/me/subscriptions", agent).json()).isEmpty();
+  }
+
+  /**
    * Renaming a list changes no one's workbins: it does not end the agents' waiting polls (each such
    * change makes every session of the organization read what it hears again).
    */
