@@ -112,7 +112,7 @@ public final class Pullroute implements AutoCloseable {
 
       RoutingService routing =
           new RoutingService(
-              new JdbiRoutingRepository(database.jdbi(), clock),
+              new JdbiRoutingRepository(database.jdbi(), clock, database.dialect()),
               admin.repository(),
               database.dialect().routingCommitters());
       timers = new RoutingTimers(routing, clock).start();

@@ -843,7 +843,9 @@ public final class JdbiAdminRepository implements AdminRepository {
    * Ends the subscriptions to lists that their users may no longer work on (the view {@code
    * list_permission}), among those of {@code list_subscription s} that {@code scope} (bound to
    * {@code key}) selects: in the transaction of the change that ended the permission, after it
-   * updated the row the permission rests on (a user, group or list).
+   * updated the row the permission rests on (a user, group or list). A subscribe locks those rows
+   * and checks the permission in its own transaction (RoutingRepository.Tx#subscribeIfAllowed), so
+   * it either sees this change, or this change waits for its commit and sees its subscription here.
    */
   private static void endLostSubscriptions(Handle handle, String scope, String key) {
     handle

@@ -6,6 +6,7 @@ import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Joined;
+import io.pullroute.store.Dialect;
 import io.pullroute.store.StoreErrors;
 import io.pullroute.store.Turns;
 import java.sql.ResultSet;
@@ -42,11 +43,13 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
   private final Jdbi jdbi;
   private final InstantSource clock;
+  private final Dialect dialect;
   private final ReferenceIds referenceIds = new ReferenceIds();
 
-  public JdbiRoutingRepository(Jdbi jdbi, InstantSource clock) {
+  public JdbiRoutingRepository(Jdbi jdbi, InstantSource clock, Dialect dialect) {
     this.jdbi = jdbi;
     this.clock = clock;
+    this.dialect = dialect;
   }
 
   /**
@@ -945,7 +948,45 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     }
 
     @Override
-    public void subscribe(String orgId, String userId, String listId) {
+    public boolean subscribeIfAllowed(String orgId, String userId, String listId) {
+      flush();
+      // The rows the permission rests on, locked in this order (every subscribe takes them so):
+      // the list (its owner), its owning group (members, places), the user (place, roles). An
+      // administrator's change updates one of these rows before anything else: it either committed
+      // before these locks, and the check below sees it, or it waits for this transaction to end,
+      // and then ends the subscription in its own (JdbiAdminRepository).
+      String[] owners =
+          handle
+              .createQuery(
+                  "SELECT agent_group_id, place_group_id FROM work_list"
+                      + " WHERE org_id = :org AND id = :list "
+                      + dialect.sharedRowLock())
+              .bind("org", orgId)
+              .bind("list", listId)
+              .map((rs, ctx) -> new String[] {rs.getString(1), rs.getString(2)})
+              .findOne()
+              .orElse(null);
+      if (owners == null) {
+        return false;
+      }
+      if (owners[0] != null) {
+        lockShared("agent_group", owners[0]);
+      } else if (owners[1] != null) {
+        lockShared("place_group", owners[1]);
+      }
+      lockShared("app_user", userId);
+      boolean allowed =
+          handle
+                  .createQuery(
+                      "SELECT COUNT(*) FROM list_permission WHERE user_id = :user AND list_id = :list")
+                  .bind("user", userId)
+                  .bind("list", listId)
+                  .mapTo(Integer.class)
+                  .one()
+              > 0;
+      if (!allowed) {
+        return false;
+      }
       writing();
       handle
           .createUpdate(
@@ -956,6 +997,16 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           .bind("org", orgId)
           .bind("now", now)
           .execute();
+      return true;
+    }
+
+    /** Locks row {@code id} of {@code table} with {@link Dialect#sharedRowLock}. */
+    private void lockShared(String table, String id) {
+      handle
+          .createQuery("SELECT id FROM " + table + " WHERE id = :id " + dialect.sharedRowLock())
+          .bind("id", id)
+          .mapTo(String.class)
+          .findOne();
     }
 
     @Override

@@ -763,19 +763,19 @@ public final class RoutingService {
 
   // ---- subscriptions
 
-  /** Subscribes to a list (idempotent) and answers its open requests. */
+  /**
+   * Subscribes to a list (idempotent) and answers its open requests. Only a user that may work on
+   * the list may: decided in the subscription's transaction (see {@link #subscribeAllowed}).
+   */
   public List<Conversation> subscribe(Principal principal, String listId) {
     User user = agent(principal);
-    WorkList list = list(principal.orgId(), listId);
-    if (!mayWorkOn(principal, list)) {
-      throw new Forbidden("not allowed on list " + listId);
-    }
+    list(principal.orgId(), listId);
     long mark = audienceChanges.mark();
     commit(
         principal.orgId(),
         null,
         tx -> {
-          tx.subscribe(principal.orgId(), user.id(), listId);
+          subscribeAllowed(tx, principal.orgId(), user.id(), listId);
           return Outcome.of(null, List.of());
         });
     subscriptionsChanged.accept(listId);
@@ -811,10 +811,7 @@ public final class RoutingService {
       String correlationId) {
     User user = agent(principal);
     if (listId != null) {
-      WorkList list = list(principal.orgId(), listId);
-      if (subscribe && !mayWorkOn(principal, list)) {
-        throw new Forbidden("not allowed on list " + listId);
-      }
+      list(principal.orgId(), listId);
     }
     long mark = audienceChanges.mark();
     long referenceId =
@@ -823,7 +820,7 @@ public final class RoutingService {
             correlationId,
             tx -> {
               if (listId != null && subscribe) {
-                tx.subscribe(principal.orgId(), user.id(), listId);
+                subscribeAllowed(tx, principal.orgId(), user.id(), listId);
               } else if (listId != null) {
                 tx.unsubscribe(user.id(), listId);
               }
@@ -832,6 +829,20 @@ public final class RoutingService {
             });
     audienceChanges.changed(user.id(), mark);
     return referenceId;
+  }
+
+  /**
+   * Subscribes {@code userId} to {@code listId} in the transaction {@code tx}, refused (403) unless
+   * it may work on the list as the store has it then, not as a node remembers it: an
+   * administrator's change committed meanwhile (through another node, say) decides, and one that
+   * commits after waits for this transaction and then ends the subscription it no longer allows. So
+   * a subscription never outlives the permission it was given on (docs/routing.md).
+   */
+  private static void subscribeAllowed(
+      RoutingRepository.Tx tx, String orgId, String userId, String listId) {
+    if (!tx.subscribeIfAllowed(orgId, userId, listId)) {
+      throw new Forbidden("not allowed on list " + listId);
+    }
   }
 
   public List<WorkList> subscriptions(Principal principal) {

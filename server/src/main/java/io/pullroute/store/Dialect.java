@@ -23,6 +23,17 @@ public enum Dialect {
     return routingCommitters;
   }
 
+  /**
+   * The lock a statement takes on the rows it reads so that no other transaction changes them until
+   * its own ends, while others still read them and refer to them: PostgreSQL's {@code FOR SHARE}
+   * (an insert whose foreign key names the row, a request's on its list, does not wait for it, and
+   * readers that take it do not wait for each other). The embedded store has no shared row lock,
+   * and its foreign keys lock nothing: {@code FOR UPDATE}.
+   */
+  public String sharedRowLock() {
+    return this == POSTGRES ? "FOR SHARE" : "FOR UPDATE";
+  }
+
   static Dialect of(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:h2:")) {
       return H2;

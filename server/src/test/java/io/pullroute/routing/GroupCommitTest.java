@@ -251,7 +251,8 @@ class GroupCommitTest {
       }
       String a1 = org.id("a1");
       Jdbi jdbi = server.server().database().jdbi();
-      RoutingRepository repository = new JdbiRoutingRepository(jdbi, server.clock());
+      RoutingRepository repository =
+          new JdbiRoutingRepository(jdbi, server.clock(), server.server().database().dialect());
       // The agent has a state already, as an agent who has worked has.
       repository.inTransaction(tx -> tx.lockAgentState(org.orgId, a1));
       List<Grouped> pulls = new ArrayList<>();
@@ -716,7 +717,8 @@ class GroupCommitTest {
 
   /** A repository on the test server's store, as a second server would have. */
   private static RoutingRepository repository(TestServer server) {
-    return new JdbiRoutingRepository(server.server().database().jdbi(), server.clock());
+    return new JdbiRoutingRepository(
+        server.server().database().jdbi(), server.clock(), server.server().database().dialect());
   }
 
   private static void awaitQuietly(CountDownLatch latch) {

@@ -117,7 +117,9 @@ class OutboxTest {
       var jdbi = server.server().database().jdbi();
       RoutingService failing =
           new RoutingService(
-              new FailingBeforeCommit(new JdbiRoutingRepository(jdbi, server.clock())),
+              new FailingBeforeCommit(
+                  new JdbiRoutingRepository(
+                      jdbi, server.clock(), server.server().database().dialect())),
               new JdbiAdminRepository(jdbi));
       Principal agent =
           new Principal(
