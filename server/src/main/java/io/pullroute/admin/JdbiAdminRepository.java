@@ -26,6 +26,9 @@ import org.jdbi.v3.core.Jdbi;
 public final class JdbiAdminRepository implements AdminRepository {
   private static final List<String> OPEN_STATES = List.of("UNREAD", "ACTIVE", "INACTIVE");
 
+  /** Runs of a change that a deadlock rolled back, at most ({@link #changing}). */
+  private static final int CHANGE_ATTEMPTS = 3;
+
   private final Jdbi jdbi;
 
   public JdbiAdminRepository(Jdbi jdbi) {
@@ -109,7 +112,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "username",
         "a user named '" + user.username() + "' already exists",
         () ->
-            jdbi.useTransaction(
+            changing(
                 handle -> {
                   handle
                       .createUpdate(
@@ -280,7 +283,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "name",
         "a " + group.kind().label() + " named '" + group.name() + "' already exists",
         () ->
-            jdbi.useTransaction(
+            changing(
                 handle -> {
                   handle
                       .createUpdate(
@@ -442,7 +445,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "name",
         "a place group named '" + group.name() + "' already exists",
         () ->
-            jdbi.useTransaction(
+            changing(
                 handle -> {
                   handle
                       .createUpdate(
@@ -574,7 +577,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "name",
         "a list named '" + list.name() + "' already exists",
         () ->
-            jdbi.useTransaction(
+            changing(
                 handle -> {
                   handle
                       .createUpdate(
@@ -856,6 +859,27 @@ public final class JdbiAdminRepository implements AdminRepository {
                 + " WHERE p.user_id = s.user_id AND p.list_id = s.list_id)")
         .bind("key", key)
         .execute();
+  }
+
+  /**
+   * Runs an administrator's change that may end subscriptions ({@link #endLostSubscriptions}) in a
+   * transaction, again when the store rolled it back to break a deadlock (up to {@value
+   * #CHANGE_ATTEMPTS} runs in all). Its clean-up waits for subscription rows a group of routing
+   * commands may hold, and that group may wait for the row the change updated first (an unsubscribe
+   * and a later subscribe of the list in one group): the store then rolls one of the two back. The
+   * group runs again by itself (GroupCommit); so does the change, instead of answering a 500.
+   */
+  private void changing(org.jdbi.v3.core.HandleConsumer<RuntimeException> change) {
+    for (int run = 1; ; run++) {
+      try {
+        jdbi.useTransaction(change);
+        return;
+      } catch (RuntimeException e) {
+        if (run == CHANGE_ATTEMPTS || !StoreErrors.isDeadlock(e)) {
+          throw e;
+        }
+      }
+    }
   }
 
   private static void append(Handle handle, String orgId, Outbox outbox) {

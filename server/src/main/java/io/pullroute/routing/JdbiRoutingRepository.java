@@ -2,6 +2,7 @@ package io.pullroute.routing;
 
 import static io.pullroute.store.Rows.instant;
 
+import io.pullroute.common.PullrouteException.NotFound;
 import io.pullroute.events.Event;
 import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
@@ -967,7 +968,8 @@ public final class JdbiRoutingRepository implements RoutingRepository {
               .findOne()
               .orElse(null);
       if (owners == null) {
-        return false;
+        // Deleted since the caller read it (through another node, say).
+        throw new NotFound("list", listId);
       }
       if (owners[0] != null) {
         lockShared("agent_group", owners[0]);

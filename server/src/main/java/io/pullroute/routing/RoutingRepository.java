@@ -179,12 +179,12 @@ public interface RoutingRepository {
 
     /**
      * Subscribes {@code userId} to {@code listId} (if not already) when it may work on the list as
-     * the store has it now; false, and nothing changed, when it may not (or the list or user is
-     * gone). What that permission rests on (the list's owner, its owning group's members or places,
-     * the user's place and roles) stays locked until the transaction ends: an administrator's
-     * change of it either committed before, and is seen here, or waits for this transaction and
-     * then ends the subscription it no longer allows (see {@code list_permission} in the
-     * migrations).
+     * the store has it now; false, and nothing changed, when it may not (or the user is gone); a
+     * {@link io.pullroute.common.PullrouteException.NotFound} when the list is gone. What that
+     * permission rests on (the list's owner, its owning group's members or places, the user's place
+     * and roles) stays locked until the transaction ends: an administrator's change of it either
+     * committed before, and is seen here, or waits for this transaction and then ends the
+     * subscription it no longer allows (see {@code list_permission} in the migrations).
      */
     boolean subscribeIfAllowed(String orgId, String userId, String listId);
 

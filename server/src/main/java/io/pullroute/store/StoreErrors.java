@@ -17,6 +17,12 @@ public final class StoreErrors {
    */
   private static final String FOREIGN_KEY_VIOLATION = "23503";
 
+  /** PostgreSQL's state for a transaction it rolled back to break a deadlock. */
+  private static final String DEADLOCK = "40P01";
+
+  /** H2's state for a deadlock, and PostgreSQL's for a serialization failure: run it again. */
+  private static final String ROLLED_BACK_TO_RETRY = "40001";
+
   /** H2's state for a row written with a reference to a row that does not exist. */
   private static final String H2_PARENT_MISSING = "23506";
 
@@ -56,6 +62,15 @@ public final class StoreErrors {
    */
   public static boolean isForeignKeyViolation(Throwable failure) {
     return hasState(failure, FOREIGN_KEY_VIOLATION);
+  }
+
+  /**
+   * Whether the store rolled back {@code failure}'s transaction to break a deadlock (PostgreSQL's
+   * {@code 40P01}; H2's {@code 40001}, which is also PostgreSQL's serialization failure): the
+   * transaction did nothing, and may run again.
+   */
+  public static boolean isDeadlock(Throwable failure) {
+    return hasState(failure, DEADLOCK) || hasState(failure, ROLLED_BACK_TO_RETRY);
   }
 
   /**
