@@ -400,7 +400,7 @@ public final class StreamingService implements AutoCloseable {
    * supervisors, admins and clients anything of their organization.
    */
   private void authorize(Principal principal, FilterCriteria criteria) {
-    if (!principal.isUser() || principal.hasRole("supervisor") || principal.hasRole("admin")) {
+    if (!watchesNamedOnly(principal)) {
       return;
     }
     if (criteria.allResources()) {
@@ -470,10 +470,57 @@ public final class StreamingService implements AutoCloseable {
         });
   }
 
+  /** Whether {@code principal} is an agent: it may watch only what {@link #authorize} names. */
+  private static boolean watchesNamedOnly(Principal principal) {
+    return principal.isUser() && !principal.hasRole("supervisor") && !principal.hasRole("admin");
+  }
+
   private Interest interest(Principal principal, LiveSession live) {
     Set<String> base = principal.isUser() ? keysOf(principal.subject()) : Set.of();
     List<Subscription> subscriptions = live.subscriptions();
-    return live.interest(base, subscriptions, () -> interest(live, base, subscriptions));
+    return live.interest(
+        base,
+        subscriptions,
+        () -> interest(live, base, stillAllowed(principal, base, subscriptions)));
+  }
+
+  /**
+   * {@code subscriptions} without what an agent may no longer watch: a list it may no longer work
+   * on, a conversation it is no longer in ({@code base}: what it hears as its user), or all of its
+   * organization (a supervisor's subscription, kept by a session whose user became an agent). A
+   * subscription left with no resource is left out. What {@link #authorize} allowed when it was
+   * made is so decided again whenever the session's interest is built: at once on the node of a
+   * change, within {@link #AUDIENCE_TTL} on the others.
+   */
+  private List<Subscription> stillAllowed(
+      Principal principal, Set<String> base, List<Subscription> subscriptions) {
+    if (!watchesNamedOnly(principal)) {
+      return subscriptions;
+    }
+    List<Subscription> allowed = new ArrayList<>(subscriptions.size());
+    for (Subscription subscription : subscriptions) {
+      FilterCriteria criteria = subscription.filterCriteria();
+      if (criteria.allResources()) {
+        continue;
+      }
+      List<String> ids =
+          criteria.resourceIds().stream()
+              .filter(
+                  id ->
+                      switch (criteria.resourceType()) {
+                        case "users" -> id.equals(principal.subject());
+                        case "lists" -> directory.mayWorkOn(principal, id);
+                        case "conversations" -> base.contains(Audience.conversation(id));
+                        default -> false;
+                      })
+              .toList();
+      if (ids.size() == criteria.resourceIds().size()) {
+        allowed.add(subscription);
+      } else if (!ids.isEmpty()) {
+        allowed.add(subscription.watching(ids));
+      }
+    }
+    return allowed;
   }
 
   private static Interest interest(

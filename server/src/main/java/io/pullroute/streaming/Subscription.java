@@ -29,4 +29,15 @@ public record Subscription(
     requireNonNull(createdAt, "createdAt");
     requireNonNull(lastModifiedAt, "lastModifiedAt");
   }
+
+  /** This subscription, watching only {@code resourceIds} of its resource type. */
+  Subscription watching(java.util.List<String> resourceIds) {
+    FilterCriteria criteria =
+        new FilterCriteria(
+            filterCriteria.catalogType(),
+            filterCriteria.catalogTypeEvents(),
+            filterCriteria.resourceType(),
+            resourceIds);
+    return new Subscription(sessionId, id, description, criteria, createdAt, lastModifiedAt);
+  }
 }

@@ -455,6 +455,41 @@ class LongPollTest {
   }
 
   /**
+   * As above, with the session's own subscription to the list (the streaming API's filter
+   * criteria), allowed when it was made: once the agent may no longer work on the list, it no
+   * longer brings the list's requests. Before, it went on bringing every new request of the list.
+   */
+  @Test
+  void
+      an_agent_removed_from_the_group_that_owns_a_list_no_longer_hears_it_by_a_session_subscription() {
+    StreamingFixture org = fixture("a1", "a2");
+    String agent = org.token("a1");
+    String session = org.session(agent, 3);
+    org.subscribed(
+        agent,
+        3,
+        session,
+        StreamingFixture.criteria("pullMode", List.of("all"), "lists", List.of(org.ownedList)));
+
+    JsonNode team = list(org.http().get("/api/v1/agent-groups", org.admin).json()).getFirst();
+    Response removed =
+        org.http()
+            .patch(
+                "/api/v1/agent-groups/" + team.get("id").asText(),
+                org.admin,
+                Map.of("members", List.of(org.id("a2"))));
+    assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
+    String owned = org.intake(org.webChannel, "for the team only");
+    org.state("a1", "READY"); // a1's own event, after the request's
+
+    List<JsonNode> seen =
+        org.pollUntil(agent, 3, session, events -> types(events).contains("engagementCenter.Idle"));
+    assertThat(types(seen))
+        .as("the request %s of the list it was removed from", owned)
+        .containsExactly("engagementCenter.Idle");
+  }
+
+  /**
    * Renaming a list changes no one's workbins: it does not end the agents' waiting polls (each such
    * change makes every session of the organization read what it hears again).
    */
@@ -568,6 +603,37 @@ class LongPollTest {
         .filteredOn(event -> type(event).equals("messaging.EntitySendText"))
         .extracting(event -> payload(event).at("/payload/text").asText())
         .contains("my order is late");
+  }
+
+  /**
+   * A session's own subscription to a conversation its agent was in brings no more of it once the
+   * agent has left (what was said before still comes, as above). Before, the subscription, allowed
+   * when made, went on bringing the conversation's texts.
+   */
+  @Test
+  void a_session_subscription_to_a_conversation_brings_nothing_said_after_its_agent_left() {
+    StreamingFixture org = fixture("a3");
+    String agent = org.token("a3");
+    String session = org.session(agent, 3);
+    org.state("a3", "READY");
+    String open = org.intake(org.openChannel, "hello");
+    org.join("a3", open);
+    org.subscribed(
+        agent,
+        3,
+        session,
+        StreamingFixture.criteria("messaging", List.of("all"), "conversations", List.of(open)));
+    Response left = org.http().post("/api/v1/conversations/" + open + "/leave", agent, "");
+    assertThat(left.status()).as(left.toString()).isBetween(200, 204);
+    org.customerText(open, "said after the agent left");
+    org.state("a3", "NOT_READY"); // a3's own event, after the text
+
+    List<JsonNode> heard =
+        org.pollUntil(agent, 3, session, seen -> types(seen).contains("engagementCenter.NotReady"));
+    assertThat(heard)
+        .filteredOn(event -> type(event).equals("messaging.EntitySendText"))
+        .extracting(event -> payload(event).at("/payload/text").asText())
+        .doesNotContain("said after the agent left");
   }
 
   // ---- rate limit
