@@ -606,6 +606,37 @@ class LongPollTest {
   }
 
   /**
+   * A supervisor's subscription to all lists, kept by its session when its user is made an agent,
+   * brings no more of the lists the agent may not work on. Before, it went on bringing every list's
+   * requests to the agent.
+   */
+  @Test
+  void a_subscription_to_every_list_ends_when_its_supervisor_becomes_an_agent() {
+    StreamingFixture org = fixture("s1");
+    String session = org.session(org.token("s1"), 3);
+    org.subscribed(
+        org.token("s1"),
+        3,
+        session,
+        StreamingFixture.criteria("pullMode", List.of("all"), "lists", List.of("*")));
+    Response demoted =
+        org.http()
+            .patch("/api/v1/users/" + org.id("s1"), org.admin, Map.of("roles", List.of("agent")));
+    assertThat(demoted.status()).as(demoted.toString()).isEqualTo(200);
+    String agent = org.http().userToken(org.orgId, "s1", "pw-s1");
+    String owned = org.intake(org.webChannel, "for the team only");
+    Response ready = org.http().put("/api/v1/me/state", agent, Map.of("state", "READY"));
+    assertThat(ready.status()).as(ready.toString()).isBetween(200, 204);
+
+    List<JsonNode> seen =
+        org.pollUntil(agent, 3, session, events -> types(events).contains("engagementCenter.Idle"));
+    // Its own: the change of its roles, and its state.
+    assertThat(types(seen))
+        .as("the request %s of a list it may not work on", owned)
+        .containsExactly("changeNotification.user", "engagementCenter.Idle");
+  }
+
+  /**
    * A session's own subscription to a conversation its agent was in brings no more of it once the
    * agent has left (what was said before still comes, as above). Before, the subscription, allowed
    * when made, went on bringing the conversation's texts.
