@@ -435,22 +435,7 @@ class LongPollTest {
     org.subscribeToList("a1", org.ownedList);
     String session = org.session(agent, 3);
 
-    JsonNode team = list(org.http().get("/api/v1/agent-groups", org.admin).json()).getFirst();
-    Response removed =
-        org.http()
-            .patch(
-                "/api/v1/agent-groups/" + team.get("id").asText(),
-                org.admin,
-                Map.of("members", List.of(org.id("a2"))));
-    assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
-    String owned = org.intake(org.webChannel, "for the team only");
-    org.state("a1", "READY"); // a1's own event, after the request's
-
-    List<JsonNode> seen =
-        org.pollUntil(agent, 3, session, events -> types(events).contains("engagementCenter.Idle"));
-    assertThat(types(seen))
-        .as("the request %s of the list it was removed from", owned)
-        .containsExactly("engagementCenter.Idle");
+    assertThat(pollsAfterLeavingTeam(org, agent, session)).containsExactly("engagementCenter.Idle");
     assertThat(org.http().get("/api/v1/me/subscriptions", agent).json()).isEmpty();
   }
 
@@ -471,6 +456,15 @@ class LongPollTest {
         session,
         StreamingFixture.criteria("pullMode", List.of("all"), "lists", List.of(org.ownedList)));
 
+    assertThat(pollsAfterLeavingTeam(org, agent, session)).containsExactly("engagementCenter.Idle");
+  }
+
+  /**
+   * Takes a1 out of Team (a2 stays), makes a request on Team's list Owned and then an event of a1's
+   * own (its state): the types of what a1's {@code session} polls up to that event.
+   */
+  private static List<String> pollsAfterLeavingTeam(
+      StreamingFixture org, String agent, String session) {
     JsonNode team = list(org.http().get("/api/v1/agent-groups", org.admin).json()).getFirst();
     Response removed =
         org.http()
@@ -479,14 +473,11 @@ class LongPollTest {
                 org.admin,
                 Map.of("members", List.of(org.id("a2"))));
     assertThat(removed.status()).as(removed.toString()).isEqualTo(200);
-    String owned = org.intake(org.webChannel, "for the team only");
-    org.state("a1", "READY"); // a1's own event, after the request's
-
-    List<JsonNode> seen =
-        org.pollUntil(agent, 3, session, events -> types(events).contains("engagementCenter.Idle"));
-    assertThat(types(seen))
-        .as("the request %s of the list it was removed from", owned)
-        .containsExactly("engagementCenter.Idle");
+    org.intake(org.webChannel, "for the team only");
+    org.state("a1", "READY");
+    return types(
+        org.pollUntil(
+            agent, 3, session, events -> types(events).contains("engagementCenter.Idle")));
   }
 
   /**
