@@ -99,7 +99,10 @@ public final class Pullroute implements AutoCloseable {
       hub = new EventHub(new JdbiEventLog(database.jdbi()), HUB_CAPACITY);
       AdminService admin =
           new AdminService(
-              new CachedAdminRepository(new JdbiAdminRepository(database.jdbi())), hasher, clock);
+              new CachedAdminRepository(
+                  new JdbiAdminRepository(database.jdbi(), database.dialect())),
+              hasher,
+              clock);
       OrganizationService organizations = new OrganizationService(admin.repository(), auth, clock);
       auth.checkUsersAgainst(admin.repository()::findCredentials);
 

@@ -6,6 +6,7 @@ import io.pullroute.auth.AuthService;
 import io.pullroute.common.PullrouteException.Conflict;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Outbox;
+import io.pullroute.store.Dialect;
 import io.pullroute.store.StoreErrors;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -30,9 +31,11 @@ public final class JdbiAdminRepository implements AdminRepository {
   private static final int CHANGE_ATTEMPTS = 3;
 
   private final Jdbi jdbi;
+  private final Dialect dialect;
 
-  public JdbiAdminRepository(Jdbi jdbi) {
+  public JdbiAdminRepository(Jdbi jdbi, Dialect dialect) {
     this.jdbi = jdbi;
+    this.dialect = dialect;
   }
 
   // ---- organizations
@@ -113,6 +116,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "a user named '" + user.username() + "' already exists",
         () ->
             changing(
+                user.orgId(),
                 handle -> {
                   handle
                       .createUpdate(
@@ -284,6 +288,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "a " + group.kind().label() + " named '" + group.name() + "' already exists",
         () ->
             changing(
+                group.orgId(),
                 handle -> {
                   handle
                       .createUpdate(
@@ -446,6 +451,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "a place group named '" + group.name() + "' already exists",
         () ->
             changing(
+                group.orgId(),
                 handle -> {
                   handle
                       .createUpdate(
@@ -578,6 +584,7 @@ public final class JdbiAdminRepository implements AdminRepository {
         "a list named '" + list.name() + "' already exists",
         () ->
             changing(
+                list.orgId(),
                 handle -> {
                   handle
                       .createUpdate(
@@ -868,11 +875,26 @@ public final class JdbiAdminRepository implements AdminRepository {
    * commands may hold, and that group may wait for the row the change updated first (an unsubscribe
    * and a later subscribe of the list in one group): the store then rolls one of the two back. The
    * group runs again by itself (GroupCommit); so does the change, instead of answering a 500.
+   *
+   * <p>Such changes of one organization run one at a time: each locks its organization's row first.
+   * Two at once that update different rows (a user made an agent, and removed from the group that
+   * owns a list it subscribed to) would otherwise each end only what the other's uncommitted update
+   * did not yet take away, and together leave the subscription. The lock lets the rows that name
+   * the organization be written meanwhile ({@link Dialect#rowLockForChange}).
    */
-  private void changing(org.jdbi.v3.core.HandleConsumer<RuntimeException> change) {
+  private void changing(String orgId, org.jdbi.v3.core.HandleConsumer<RuntimeException> change) {
     for (int run = 1; ; run++) {
       try {
-        jdbi.useTransaction(change);
+        jdbi.useTransaction(
+            handle -> {
+              handle
+                  .createQuery(
+                      "SELECT id FROM organization WHERE id = :org " + dialect.rowLockForChange())
+                  .bind("org", orgId)
+                  .mapTo(String.class)
+                  .findOne();
+              change.useHandle(handle);
+            });
         return;
       } catch (RuntimeException e) {
         if (run == CHANGE_ATTEMPTS || !StoreErrors.isDeadlock(e)) {

@@ -34,6 +34,17 @@ public enum Dialect {
     return this == POSTGRES ? "FOR SHARE" : "FOR UPDATE";
   }
 
+  /**
+   * The lock a statement takes on the row it reads so that transactions taking the same lock on it
+   * run one after the other, while others still write rows that refer to it: PostgreSQL's {@code
+   * FOR NO KEY UPDATE} (an insert whose foreign key names the row takes {@code FOR KEY SHARE},
+   * which it does not wait for). The embedded store's foreign keys lock nothing: {@code FOR
+   * UPDATE}.
+   */
+  public String rowLockForChange() {
+    return this == POSTGRES ? "FOR NO KEY UPDATE" : "FOR UPDATE";
+  }
+
   static Dialect of(String jdbcUrl) {
     if (jdbcUrl.startsWith("jdbc:h2:")) {
       return H2;

@@ -41,7 +41,8 @@ class CachedAdminRepositoryTest {
       CachedAdminRepository cache =
           new CachedAdminRepository(
               counting(
-                  new JdbiAdminRepository(server.server().database().jdbi()),
+                  new JdbiAdminRepository(
+                      server.server().database().jdbi(), server.server().database().dialect()),
                   storeReads,
                   duringRead),
               nanos::get);

@@ -120,7 +120,7 @@ class OutboxTest {
               new FailingBeforeCommit(
                   new JdbiRoutingRepository(
                       jdbi, server.clock(), server.server().database().dialect())),
-              new JdbiAdminRepository(jdbi));
+              new JdbiAdminRepository(jdbi, server.server().database().dialect()));
       Principal agent =
           new Principal(
               Principal.Kind.USER,

@@ -86,6 +86,47 @@ class TwoNodesSubscriptionRaceTest extends TwoNodes {
   }
 
   /**
+   * Supervisor s1, a member of Team and subscribed to Team's list Owned, is made an agent through
+   * the second node, stopped before its commit, and removed from Team through the first meanwhile:
+   * either change alone leaves s1 its right to Owned, both together take it. The removal waits for
+   * the other change, and ends the subscription. Before, each change's clean-up saw the other's
+   * update uncommitted, neither ended it, and s1 stayed subscribed as an agent outside Team.
+   */
+  @Test
+  void two_changes_that_together_take_the_right_to_a_list_end_the_subscription() throws Exception {
+    RoutingFixture org = new RoutingFixture(first.http(), "subscription-" + ++orgs);
+    String team = org.http.get("/api/v1/agent-groups", org.admin).json().get(0).get("id").asText();
+    List<String> members = List.of(org.id("a1"), org.id("a2"));
+    Response joined =
+        org.http.patch(
+            "/api/v1/agent-groups/" + team,
+            org.admin,
+            Map.of("members", List.of(org.id("a1"), org.id("a2"), org.id("s1"))));
+    assertThat(joined.status()).as(joined.toString()).isEqualTo(200);
+    Response subscribed =
+        org.http.put("/api/v1/me/subscriptions/" + org.ownedList, org.token("s1"), "");
+    assertThat(subscribed.status()).as(subscribed.toString()).isEqualTo(200);
+
+    List<Response> answers =
+        HeldCommits.race(
+            first,
+            () ->
+                second
+                    .http()
+                    .patch(
+                        "/api/v1/users/" + org.id("s1"),
+                        org.admin,
+                        Map.of("roles", List.of("agent"))),
+            () ->
+                org.http.patch(
+                    "/api/v1/agent-groups/" + team, org.admin, Map.of("members", members)),
+            "FROM organization");
+
+    assertThat(answers).extracting(Response::status).containsExactly(200, 200);
+    assertThat(subscribedLists(second.http(), org, "s1")).isEmpty();
+  }
+
+  /**
    * The lists {@code user} is subscribed to, read through {@code node} with a new token (its roles
    * may have changed).
    */
