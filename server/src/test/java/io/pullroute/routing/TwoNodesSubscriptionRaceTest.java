@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pullroute.testing.ApiClient;
 import io.pullroute.testing.ApiClient.Response;
 import io.pullroute.testing.HeldCommits;
+import io.pullroute.testing.TestServer;
 import io.pullroute.testing.TwoNodes;
 import java.util.List;
 import java.util.Map;
@@ -67,13 +68,7 @@ class TwoNodesSubscriptionRaceTest extends TwoNodes {
     List<Response> answers =
         HeldCommits.race(
             first,
-            () ->
-                second
-                    .http()
-                    .patch(
-                        "/api/v1/users/" + org.id("s1"),
-                        org.admin,
-                        Map.of("roles", List.of("agent"))),
+            () -> madeAnAgent(second, org, "s1"),
             () -> org.http.put("/api/v1/me/subscriptions/" + org.ownedList, org.token("s1"), ""),
             HeldCommits.LOCKING_SHARED);
 
@@ -110,13 +105,7 @@ class TwoNodesSubscriptionRaceTest extends TwoNodes {
     List<Response> answers =
         HeldCommits.race(
             first,
-            () ->
-                second
-                    .http()
-                    .patch(
-                        "/api/v1/users/" + org.id("s1"),
-                        org.admin,
-                        Map.of("roles", List.of("agent"))),
+            () -> madeAnAgent(second, org, "s1"),
             () ->
                 org.http.patch(
                     "/api/v1/agent-groups/" + team, org.admin, Map.of("members", members)),
@@ -124,6 +113,12 @@ class TwoNodesSubscriptionRaceTest extends TwoNodes {
 
     assertThat(answers).extracting(Response::status).containsExactly(200, 200);
     assertThat(subscribedLists(second.http(), org, "s1")).isEmpty();
+  }
+
+  /** {@code user} made an agent through {@code node}: what the node answered. */
+  private static Response madeAnAgent(TestServer node, RoutingFixture org, String user) {
+    return node.http()
+        .patch("/api/v1/users/" + org.id(user), org.admin, Map.of("roles", List.of("agent")));
   }
 
   /**
