@@ -558,21 +558,15 @@ public final class JdbiAdminRepository implements AdminRepository {
         () ->
             jdbi.useHandle(
                 handle ->
-                    handle
-                        .createUpdate(
-                            "INSERT INTO work_list (id, org_id, name, description, agent_group_id,"
-                                + " place_group_id, reminder_after_seconds, created_at) VALUES"
-                                + " (:id, :org, :name, :description, (SELECT id FROM agent_group"
-                                + " WHERE org_id = :org AND name = :agentGroup), (SELECT id FROM"
-                                + " place_group WHERE org_id = :org AND name = :placeGroup),"
-                                + " :reminder, :now)")
-                        .bind("id", list.id())
-                        .bind("org", list.orgId())
-                        .bind("name", list.name())
-                        .bind("description", list.description())
-                        .bind("agentGroup", list.agentGroup())
-                        .bind("placeGroup", list.placeGroup())
-                        .bind("reminder", list.reminderAfterSeconds())
+                    withListFields(
+                            handle.createUpdate(
+                                "INSERT INTO work_list (id, org_id, name, description,"
+                                    + " agent_group_id, place_group_id, reminder_after_seconds,"
+                                    + " created_at) VALUES (:id, :org, :name, :description,"
+                                    + " (SELECT id FROM agent_group WHERE org_id = :org AND name ="
+                                    + " :agentGroup), (SELECT id FROM place_group WHERE org_id ="
+                                    + " :org AND name = :placeGroup), :reminder, :now)"),
+                            list)
                         .bind("now", list.createdAt())
                         .execute()));
   }
@@ -586,24 +580,33 @@ public final class JdbiAdminRepository implements AdminRepository {
             changing(
                 list.orgId(),
                 handle -> {
-                  handle
-                      .createUpdate(
-                          "UPDATE work_list SET name = :name, description = :description,"
-                              + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
-                              + " :org AND name = :agentGroup), place_group_id = (SELECT id FROM"
-                              + " place_group WHERE org_id = :org AND name = :placeGroup),"
-                              + " reminder_after_seconds = :reminder"
-                              + " WHERE org_id = :org AND id = :id")
-                      .bind("id", list.id())
-                      .bind("org", list.orgId())
-                      .bind("name", list.name())
-                      .bind("description", list.description())
-                      .bind("agentGroup", list.agentGroup())
-                      .bind("placeGroup", list.placeGroup())
-                      .bind("reminder", list.reminderAfterSeconds())
+                  withListFields(
+                          handle.createUpdate(
+                              "UPDATE work_list SET name = :name, description = :description,"
+                                  + " agent_group_id = (SELECT id FROM agent_group WHERE org_id ="
+                                  + " :org AND name = :agentGroup), place_group_id = (SELECT id"
+                                  + " FROM place_group WHERE org_id = :org AND name ="
+                                  + " :placeGroup), reminder_after_seconds = :reminder"
+                                  + " WHERE org_id = :org AND id = :id"),
+                          list)
                       .execute();
                   endLostSubscriptions(handle, "s.list_id = :key", list.id());
                 }));
+  }
+
+  /**
+   * {@code update} with {@code list}'s fields bound, as an insert and an update of it name them.
+   */
+  private static org.jdbi.v3.core.statement.Update withListFields(
+      org.jdbi.v3.core.statement.Update update, WorkList list) {
+    return update
+        .bind("id", list.id())
+        .bind("org", list.orgId())
+        .bind("name", list.name())
+        .bind("description", list.description())
+        .bind("agentGroup", list.agentGroup())
+        .bind("placeGroup", list.placeGroup())
+        .bind("reminder", list.reminderAfterSeconds());
   }
 
   @Override

@@ -407,14 +407,11 @@ public final class StreamingService implements AutoCloseable {
       throw new Forbidden("agents may subscribe to named resources only, not to all of them");
     }
     for (String id : criteria.resourceIds()) {
-      boolean allowed =
-          switch (criteria.resourceType()) {
-            case "users" -> id.equals(principal.subject());
-            case "lists" -> directory.mayWorkOn(principal, id);
-            case "conversations" -> directory.isParticipant(principal, id);
-            default -> false;
-          };
-      if (!allowed) {
+      if (!mayWatch(
+          principal,
+          criteria.resourceType(),
+          id,
+          conversation -> directory.isParticipant(principal, conversation))) {
         throw new Forbidden(
             "agents may not watch " + criteria.resourceType() + " " + id + " of someone else");
       }
@@ -470,6 +467,20 @@ public final class StreamingService implements AutoCloseable {
         });
   }
 
+  /**
+   * Whether an agent may watch resource {@code id} of {@code resourceType}: itself, a list it may
+   * work on, a conversation it is in ({@code isIn}, as the caller knows it).
+   */
+  private boolean mayWatch(
+      Principal principal, String resourceType, String id, Predicate<String> isIn) {
+    return switch (resourceType) {
+      case "users" -> id.equals(principal.subject());
+      case "lists" -> directory.mayWorkOn(principal, id);
+      case "conversations" -> isIn.test(id);
+      default -> false;
+    };
+  }
+
   /** Whether {@code principal} is an agent: it may watch only what {@link #authorize} names. */
   private static boolean watchesNamedOnly(Principal principal) {
     return principal.isUser() && !principal.hasRole("supervisor") && !principal.hasRole("admin");
@@ -507,12 +518,11 @@ public final class StreamingService implements AutoCloseable {
           criteria.resourceIds().stream()
               .filter(
                   id ->
-                      switch (criteria.resourceType()) {
-                        case "users" -> id.equals(principal.subject());
-                        case "lists" -> directory.mayWorkOn(principal, id);
-                        case "conversations" -> base.contains(Audience.conversation(id));
-                        default -> false;
-                      })
+                      mayWatch(
+                          principal,
+                          criteria.resourceType(),
+                          id,
+                          conversation -> base.contains(Audience.conversation(conversation))))
               .toList();
       if (ids.size() == criteria.resourceIds().size()) {
         allowed.add(subscription);

@@ -336,6 +336,12 @@ final class StreamingFixture {
     assertThat(response.status()).as(response.toString()).isEqualTo(200);
   }
 
+  void leave(String user, String conversationId) {
+    Response response =
+        http().post("/api/v1/conversations/" + conversationId + "/leave", token(user), "");
+    assertThat(response.status()).as(response.toString()).isBetween(200, 204);
+  }
+
   /** A text of the customer, sent by the channel connector. */
   void customerText(String conversationId, String text) {
     Response response =
