@@ -136,7 +136,7 @@ final class GroupCommit {
      * In a transaction of its own; what it throws, {@link CommitGroups} gives it as its failure.
      */
     void runAlone(RoutingRepository repository) {
-      repository.inTransaction(grouped()::runAlone);
+      repository.runAlone(grouped());
     }
   }
 }

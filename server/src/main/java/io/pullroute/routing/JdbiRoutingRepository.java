@@ -103,6 +103,48 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   }
 
   /**
+   * A command refused before any of its writes ran (as routing's commands are: they check, then
+   * write) is refused in its own transaction: its held writes are dropped and its refusal's events
+   * commit in its place. Refused later, it is rolled back and they commit in a second transaction.
+   */
+  @Override
+  public void runAlone(Grouped command) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
+    Refused refused;
+    try {
+      refused =
+          translated(
+              () ->
+                  jdbi.inTransaction(
+                      handle -> {
+                        JdbiTx tx = new JdbiTx(handle, now);
+                        List<EventDraft> drafts;
+                        Refused reported = null;
+                        try {
+                          drafts = command.work().apply(tx);
+                        } catch (Refused refusal) {
+                          if (tx.ranWrites()) {
+                            throw refusal;
+                          }
+                          tx.undoCommand();
+                          drafts = refusal.events();
+                          reported = refusal;
+                        }
+                        tx.finish();
+                        JdbiEventLog.append(
+                            handle, now, command.orgId(), command.correlationId(), drafts);
+                        return reported;
+                      }));
+    } catch (Refused rolledBack) {
+      inTransaction(tx -> tx.append(command.orgId(), command.correlationId(), rolledBack.events()));
+      throw rolledBack;
+    }
+    if (refused != null) {
+      throw refused;
+    }
+  }
+
+  /**
    * First the rows the commands name in their {@link Locks} are locked and read, three statements
    * for the whole group; each command then finds them read. The commands' writes are held and run
    * as batches, one per kind, before anything that could read them (see {@link HeldWrites}). A
@@ -141,6 +183,12 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           throw refused;
         }
         tx.undoCommand();
+        if (refused instanceof Refused reported) {
+          // The refusal's own events take the command's place in the group's append.
+          appended.add(
+              new JdbiEventLog.Appended(
+                  command.orgId(), command.correlationId(), reported.events()));
+        }
         failures.add(refused);
       }
     }
@@ -158,15 +206,16 @@ public final class JdbiRoutingRepository implements RoutingRepository {
 
   @Override
   public Optional<Long> interactionNumber(String orgId, String id) {
-    return jdbi.withHandle(
-        handle ->
-            handle
-                .createQuery(
-                    "SELECT interaction_number FROM conversation WHERE org_id = :org AND id = :id")
-                .bind("org", orgId)
-                .bind("id", id)
-                .mapTo(Long.class)
-                .findOne());
+    return jdbi.withHandle(handle -> interactionNumber(handle, orgId, id));
+  }
+
+  private static Optional<Long> interactionNumber(Handle handle, String orgId, String id) {
+    return handle
+        .createQuery("SELECT interaction_number FROM conversation WHERE org_id = :org AND id = :id")
+        .bind("org", orgId)
+        .bind("id", id)
+        .mapTo(Long.class)
+        .findOne();
   }
 
   @Override
@@ -577,6 +626,9 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     /** Whether held writes failed to run (see {@link #flush}). */
     private boolean broken;
 
+    /** Whether any write of this transaction has run (not only been held). */
+    private boolean ranWrites;
+
     JdbiTx(Handle handle, Instant now) {
       this.handle = handle;
       this.now = now;
@@ -680,10 +732,19 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         }
         held.run(handle, 0, held.size());
         commandFrom = 0;
+        ranWrites = true;
       } catch (RuntimeException | Error failed) {
         broken = true;
         throw failed;
       }
+    }
+
+    /**
+     * Whether a write of this transaction has run, or failed to: outside a group, with no
+     * savepoint, it can then only be undone by rolling the transaction back.
+     */
+    boolean ranWrites() {
+      return ranWrites || broken;
     }
 
     /**
@@ -697,6 +758,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     /** Before a write that runs at once: held writes run first, then the command's savepoint. */
     private void writing() {
       flush();
+      ranWrites = true;
       if (savepoint != null && !savepointTaken) {
         handle.savepoint(savepoint);
         savepointTaken = true;
@@ -772,6 +834,16 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         throw new IllegalStateException("conversation " + conversation.id() + " exists already");
       }
       return inserted == 1;
+    }
+
+    @Override
+    public Optional<Long> interactionNumber(String orgId, String id) {
+      Conversation read = lockedConversations.get(id);
+      if (read != null) {
+        return Optional.of(read.interactionNumber()).filter(n -> read.orgId().equals(orgId));
+      }
+      // The number never changes: no held write needs to run first.
+      return JdbiRoutingRepository.interactionNumber(handle, orgId, id);
     }
 
     /** The row is locked first; participants only change under that lock. */

@@ -23,12 +23,7 @@ public interface RoutingRepository {
    * run.
    */
   record Grouped(
-      String orgId, String correlationId, Locks locks, Function<Tx, List<EventDraft>> work) {
-    /** Runs the work in {@code tx} and appends its events: a command alone in its transaction. */
-    public List<Event> runAlone(Tx tx) {
-      return tx.append(orgId, correlationId, work.apply(tx));
-    }
-  }
+      String orgId, String correlationId, Locks locks, Function<Tx, List<EventDraft>> work) {}
 
   /**
    * The rows a command will lock, known before it runs: requests (by id) and agents' states (by
@@ -57,6 +52,21 @@ public interface RoutingRepository {
   }
 
   /**
+   * Runs {@code command} in a transaction of its own and appends its events; throws what it threw.
+   * When it is {@link Refused}, what it wrote is undone and the refusal's events are appended in
+   * its place. This default commits them in a second transaction.
+   */
+  default void runAlone(Grouped command) {
+    try {
+      inTransaction(
+          tx -> tx.append(command.orgId(), command.correlationId(), command.work().apply(tx)));
+    } catch (Refused refused) {
+      inTransaction(tx -> tx.append(command.orgId(), command.correlationId(), refused.events()));
+      throw refused;
+    }
+  }
+
+  /**
    * Runs {@code commands} in one transaction, in order, each on what the ones before it wrote. A
    * command that throws is undone alone (the others still commit); the events of the rest are
    * appended in command order and commit with them. Answers, per command, what it threw or null.
@@ -71,7 +81,7 @@ public interface RoutingRepository {
     List<RuntimeException> failures = new java.util.ArrayList<>(commands.size());
     for (Grouped command : commands) {
       try {
-        inTransaction(command::runAlone);
+        runAlone(command);
         failures.add(null);
       } catch (RuntimeException refused) {
         failures.add(refused);
@@ -129,6 +139,12 @@ public interface RoutingRepository {
 
     /** The next integer interaction id. */
     long nextInteractionNumber();
+
+    /**
+     * The integer interaction id of a request (for an error event about it): as this transaction
+     * read it, with no statement, when it locked the request.
+     */
+    Optional<Long> interactionNumber(String orgId, String id);
 
     /**
      * Inserts a new request; false when its idempotency key was used meanwhile. {@code remindAt}

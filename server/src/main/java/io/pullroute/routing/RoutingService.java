@@ -234,8 +234,9 @@ public final class RoutingService {
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
-          return commit(
-              principal.orgId(),
+          return commitReporting(
+              principal,
+              id,
               correlationId,
               Locks.of(id, agent.id()),
               tx -> {
@@ -308,8 +309,9 @@ public final class RoutingService {
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
-          return commit(
-              principal.orgId(),
+          return commitReporting(
+              principal,
+              id,
               correlationId,
               Locks.of(id, agent.id()),
               tx -> {
@@ -416,8 +418,9 @@ public final class RoutingService {
         id,
         correlationId,
         () ->
-            commit(
-                principal.orgId(),
+            commitReporting(
+                principal,
+                id,
                 correlationId,
                 Locks.of(id, agent.id()),
                 tx -> {
@@ -481,8 +484,9 @@ public final class RoutingService {
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
-          return commit(
-              principal.orgId(),
+          return commitReporting(
+              principal,
+              id,
               correlationId,
               Locks.conversation(id),
               tx -> {
@@ -705,8 +709,9 @@ public final class RoutingService {
         id,
         correlationId,
         () ->
-            commit(
-                principal.orgId(),
+            commitReporting(
+                principal,
+                id,
                 correlationId,
                 Locks.conversation(id),
                 tx -> {
@@ -1009,19 +1014,48 @@ public final class RoutingService {
         audienceChanges.changed(changedUser, mark);
       }
       return result;
+    } catch (Refused reported) {
+      throw reported.refusal(); // its error event committed in the command's place
     } catch (Conflict | Forbidden refused) {
+      // Refused before its transaction: the error event commits alone.
       Long number = repository.interactionNumber(principal.orgId(), id).orElse(null);
       commit(
           principal.orgId(),
           correlationId,
-          tx ->
-              Outcome.of(
-                  null,
-                  List.of(
-                      RoutingEvents.error(
-                          principal.subject(), number, failCode(refused), refused.getMessage()))));
+          tx -> Outcome.of(null, List.of(errorEvent(principal, number, refused))));
       throw refused;
     }
+  }
+
+  /**
+   * Commits {@code work}, an agent's command on request {@code id} inside {@link
+   * #reportingFailures}: when it is refused in its transaction, the {@code engagementCenter.Error}
+   * event commits in its place, in the same transaction (see {@link Refused}).
+   */
+  private <T> T commitReporting(
+      Principal principal,
+      String id,
+      String correlationId,
+      Locks locks,
+      Function<RoutingRepository.Tx, Outcome<T>> work) {
+    return commit(
+        principal.orgId(),
+        correlationId,
+        locks,
+        tx -> {
+          try {
+            return work.apply(tx);
+          } catch (Conflict | Forbidden refused) {
+            Long number = tx.interactionNumber(principal.orgId(), id).orElse(null);
+            throw new Refused(refused, List.of(errorEvent(principal, number, refused)));
+          }
+        });
+  }
+
+  private static EventDraft errorEvent(
+      Principal principal, Long number, PullrouteException refused) {
+    return RoutingEvents.error(
+        principal.subject(), number, failCode(refused), refused.getMessage());
   }
 
   private static int failCode(PullrouteException refused) {

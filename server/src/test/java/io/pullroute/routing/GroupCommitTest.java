@@ -338,6 +338,132 @@ class GroupCommitTest {
     }
   }
 
+  /**
+   * A pull refused in its transaction (the request was pulled already) reports its {@code
+   * engagementCenter.Error} in that same transaction, alone or in a group: no second transaction,
+   * no read of the request's number outside it.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_refused_pull_reports_its_error_in_its_own_transaction(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "refused-in-place");
+      for (int committers = 1; committers <= 2; committers++) {
+        String id = org.intake(org.webChannel, 0);
+        long number = org.read(id).get("interactionId").asLong();
+        List<String> calls = Collections.synchronizedList(new ArrayList<>());
+        RoutingService routing =
+            new RoutingService(
+                watched(server, (method, args) -> calls.add(method)),
+                new io.pullroute.admin.JdbiAdminRepository(
+                    server.server().database().jdbi(), server.server().database().dialect()),
+                committers);
+        routing.pull(agent(org, "a1"), id, org.ownedList, c -> {}, (b, a, r) -> List.of(), "won");
+        calls.clear();
+        long mark = EventsSeen.mark(server.server());
+
+        assertThatThrownBy(
+                () ->
+                    routing.pull(
+                        agent(org, "a2"),
+                        id,
+                        org.ownedList,
+                        c -> {},
+                        (b, a, r) -> List.of(),
+                        "lost"))
+            .isInstanceOf(Conflict.class);
+
+        assertThat(calls)
+            .as("with %d committers", committers)
+            .containsExactly(committers == 1 ? "runAlone" : "inGroupTransaction");
+        List<Event> events = EventsSeen.after(server.server(), org.orgId, mark);
+        assertThat(events).extracting(Event::type).containsExactly("engagementCenter.Error");
+        assertThat(events.getFirst().correlationId()).isEqualTo("lost");
+        assertThat(events.getFirst().audience()).containsExactly(Audience.user(org.id("a2")));
+        assertThat(EventsSeen.payload(events.getFirst()).at("/payload/interactionId").asText())
+            .isEqualTo(Long.toString(number));
+        assertThat(repository(server).heldBy(org.orgId, id)).contains(org.id("a1"));
+      }
+    }
+  }
+
+  /**
+   * A command refused after a write of its ran has no savepoint to return to when alone: its
+   * transaction is rolled back, and its refusal's events commit in another. In a group, its
+   * savepoint undoes it and its refusal's events take its place among the group's.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void a_refused_command_is_undone_and_its_refusal_events_committed(StoreKind store) {
+    try (TestServer server = TestServer.start(store)) {
+      RoutingFixture org = new RoutingFixture(server.http(), "refused-undone");
+      String x = org.intake(org.webChannel, 0);
+      String y = org.intake(org.webChannel, 0);
+      String a1 = org.id("a1");
+      RoutingRepository repository = repository(server);
+      long mark = EventsSeen.mark(server.server());
+
+      // Alone: the claim of x runs at once (x was not read first), then the refusal.
+      assertThatThrownBy(
+              () ->
+                  repository.runAlone(
+                      new Grouped(
+                          org.orgId,
+                          "alone",
+                          Locks.NONE,
+                          tx -> {
+                            Conversation read = repository.conversation(org.orgId, x).orElseThrow();
+                            Participant joined = new Participant(a1, "a1", tx.now());
+                            assertThat(tx.claim(x, a1, read.join(joined))).isTrue();
+                            throw refused(org.orgId, "alone refused");
+                          })))
+          .isInstanceOf(Refused.class);
+      // In a group, between two that commit.
+      List<RuntimeException> failures =
+          repository.inGroupTransaction(
+              List.of(
+                  new Grouped(
+                      org.orgId, "before", Locks.NONE, tx -> List.of(draft(org.orgId, "b"))),
+                  new Grouped(
+                      org.orgId,
+                      "grouped",
+                      Locks.conversation(y),
+                      tx -> {
+                        Conversation read = tx.lockConversation(org.orgId, y).orElseThrow();
+                        Participant joined = new Participant(a1, "a1", tx.now());
+                        assertThat(tx.claim(y, a1, read.join(joined))).isTrue();
+                        throw refused(org.orgId, "grouped refused");
+                      }),
+                  new Grouped(
+                      org.orgId, "after", Locks.NONE, tx -> List.of(draft(org.orgId, "a")))));
+
+      assertThat(failures.get(1)).isInstanceOf(Refused.class);
+      assertThat(repository.heldBy(org.orgId, x)).isEmpty();
+      assertThat(repository.heldBy(org.orgId, y)).isEmpty();
+      List<Event> events = EventsSeen.after(server.server(), org.orgId, mark);
+      assertThat(events)
+          .extracting(event -> EventsSeen.payload(event).get("marker").asText())
+          .containsExactly("alone refused", "b", "grouped refused", "a");
+      assertThat(events)
+          .extracting(Event::correlationId)
+          .containsExactly("alone", "before", "grouped", "after");
+    }
+  }
+
+  private static Refused refused(String orgId, String marker) {
+    return new Refused(new Conflict("conversation", marker), List.of(draft(orgId, marker)));
+  }
+
+  private static io.pullroute.auth.Principal agent(RoutingFixture org, String name) {
+    return new io.pullroute.auth.Principal(
+        io.pullroute.auth.Principal.Kind.USER,
+        org.orgId,
+        org.id(name),
+        name,
+        Set.of("agent"),
+        Set.of("agent", "streamingapi"));
+  }
+
   @ParameterizedTest
   @EnumSource(StoreKind.class)
   void a_group_that_fails_as_a_whole_runs_each_command_alone(StoreKind store) throws Exception {
@@ -693,20 +819,30 @@ class GroupCommitTest {
    */
   private static RoutingRepository recording(
       TestServer server, List<Integer> groups, boolean failGroups) {
+    return watched(
+        server,
+        (method, args) -> {
+          if (method.equals("runAlone")) {
+            groups.add(1);
+          } else if (method.equals("inGroupTransaction")) {
+            groups.add(((List<?>) args[0]).size());
+            if (failGroups && ((List<?>) args[0]).size() > 1) {
+              throw new IllegalStateException("injected: the group failed as a whole");
+            }
+          }
+        });
+  }
+
+  /** A repository on the test server's store that tells {@code calls} of each call first. */
+  private static RoutingRepository watched(
+      TestServer server, java.util.function.BiConsumer<String, Object[]> calls) {
     RoutingRepository real = repository(server);
     return (RoutingRepository)
         Proxy.newProxyInstance(
             RoutingRepository.class.getClassLoader(),
             new Class<?>[] {RoutingRepository.class},
             (proxy, method, args) -> {
-              if (method.getName().equals("inTransaction")) {
-                groups.add(1);
-              } else if (method.getName().equals("inGroupTransaction")) {
-                groups.add(((List<?>) args[0]).size());
-                if (failGroups && ((List<?>) args[0]).size() > 1) {
-                  throw new IllegalStateException("injected: the group failed as a whole");
-                }
-              }
+              calls.accept(method.getName(), args);
               try {
                 return method.invoke(real, args);
               } catch (InvocationTargetException e) {
