@@ -205,20 +205,6 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   }
 
   @Override
-  public Optional<Long> interactionNumber(String orgId, String id) {
-    return jdbi.withHandle(handle -> interactionNumber(handle, orgId, id));
-  }
-
-  private static Optional<Long> interactionNumber(Handle handle, String orgId, String id) {
-    return handle
-        .createQuery("SELECT interaction_number FROM conversation WHERE org_id = :org AND id = :id")
-        .bind("org", orgId)
-        .bind("id", id)
-        .mapTo(Long.class)
-        .findOne();
-  }
-
-  @Override
   public Optional<String> orgOf(String conversationId) {
     return jdbi.withHandle(
         handle ->
@@ -843,7 +829,13 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         return Optional.of(read.interactionNumber()).filter(n -> read.orgId().equals(orgId));
       }
       // The number never changes: no held write needs to run first.
-      return JdbiRoutingRepository.interactionNumber(handle, orgId, id);
+      return handle
+          .createQuery(
+              "SELECT interaction_number FROM conversation WHERE org_id = :org AND id = :id")
+          .bind("org", orgId)
+          .bind("id", id)
+          .mapTo(Long.class)
+          .findOne();
     }
 
     /** The row is locked first; participants only change under that lock. */

@@ -92,9 +92,6 @@ public interface RoutingRepository {
 
   Optional<Conversation> conversation(String orgId, String id);
 
-  /** The integer interaction id of a request, read alone (for an error event about it). */
-  Optional<Long> interactionNumber(String orgId, String id);
-
   /** The organization of a request, for timers that work across organizations. */
   Optional<String> orgOf(String conversationId);
 

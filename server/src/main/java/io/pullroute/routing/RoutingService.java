@@ -228,9 +228,6 @@ public final class RoutingService {
   public Conversation join(Principal principal, String id, String correlationId) {
     User agent = agent(principal);
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -303,9 +300,6 @@ public final class RoutingService {
   public Conversation leave(Principal principal, String id, String correlationId) {
     User agent = agent(principal);
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -414,9 +408,6 @@ public final class RoutingService {
       String correlationId) {
     User agent = agent(principal);
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () ->
             commitReporting(
                 principal,
@@ -478,9 +469,6 @@ public final class RoutingService {
       String correlationId) {
     User agent = agent(principal);
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -584,15 +572,13 @@ public final class RoutingService {
       return closeBy(principal.orgId(), id, "channel", correlationId);
     }
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () ->
             closeBy(
                 principal.orgId(),
                 id,
                 principal.subject(),
                 correlationId,
+                principal,
                 locked -> {
                   // Who is in it as locked: a leave committed meanwhile (through another node,
                   // say) decides, not the participants read before the lock.
@@ -609,70 +595,76 @@ public final class RoutingService {
 
   /** Closes a request on behalf of {@code by} (a user id, {@code channel} or {@code timeout}). */
   Conversation closeBy(String orgId, String id, String by, String correlationId) {
-    return closeBy(orgId, id, by, correlationId, locked -> true);
+    return closeBy(orgId, id, by, correlationId, null, locked -> true);
   }
 
   /**
    * As above, when {@code due} holds for the request as locked; null (nothing changed) when it does
-   * not. {@code due} may also refuse the close by throwing.
+   * not. {@code due} may also refuse the close by throwing; the refusal is reported to {@code
+   * agent} in the transaction (see {@link #commitReporting}) unless it is null.
    */
   private Conversation closeBy(
-      String orgId, String id, String by, String correlationId, Predicate<Conversation> due) {
+      String orgId,
+      String id,
+      String by,
+      String correlationId,
+      Principal agent,
+      Predicate<Conversation> due) {
     Conversation current =
         repository.conversation(orgId, id).orElseThrow(() -> new NotFound("conversation", id));
     Channel channel = channel(current);
     List<String> leaving = new ArrayList<>();
     long mark = audienceChanges.mark();
+    Function<RoutingRepository.Tx, Outcome<Conversation>> work =
+        tx -> {
+          leaving.clear(); // of a run before, if its group failed as a whole
+          Conversation locked = lock(tx, orgId, id);
+          if (!due.test(locked)) {
+            return Outcome.<Conversation>of(null, List.of());
+          }
+          Conversation closed = locked.close(tx.now(), by);
+          String holder = tx.pulledBy(id);
+          locked.participants().forEach(participant -> leaving.add(participant.userId()));
+          List<Participant> departing =
+              locked.participants().stream()
+                  .sorted(Comparator.comparing(Participant::userId))
+                  .toList();
+          List<AgentState> states = new ArrayList<>();
+          for (Participant participant : departing) {
+            states.add(tx.lockAgentState(orgId, participant.userId()));
+          }
+          tx.removeParticipants(id);
+          tx.saveState(closed);
+          List<EventDraft> events = new ArrayList<>();
+          events.add(
+              RoutingEvents.listRequest(RoutingEvents.REMOVED, closed, channel, tx.now(), null));
+          for (int i = 0; i < departing.size(); i++) {
+            Participant participant = departing.get(i);
+            events.add(
+                RoutingEvents.entity(
+                    "EntityRemoved",
+                    closed,
+                    RoutingEvents.AGENT,
+                    participant.userId(),
+                    nameOf(closed.orgId(), participant),
+                    participant.userId(),
+                    Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
+            events.add(RoutingEvents.interactionClear(participant.userId(), closed));
+            events.addAll(afterWork(tx, states.get(i), closed));
+          }
+          events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
+          if (holder != null) {
+            // Out of its agent's workbin: a closed request holds nobody (its agent can be
+            // deleted; the history is in the event log).
+            tx.moveToList(id, locked.listId());
+          }
+          return Outcome.of(closed, events);
+        };
+    Locks locks = Locks.conversation(id);
     Conversation result =
-        commit(
-            orgId,
-            correlationId,
-            Locks.conversation(id),
-            tx -> {
-              leaving.clear(); // of a run before, if its group failed as a whole
-              Conversation locked = lock(tx, orgId, id);
-              if (!due.test(locked)) {
-                return Outcome.<Conversation>of(null, List.of());
-              }
-              Conversation closed = locked.close(tx.now(), by);
-              String holder = tx.pulledBy(id);
-              locked.participants().forEach(participant -> leaving.add(participant.userId()));
-              List<Participant> departing =
-                  locked.participants().stream()
-                      .sorted(Comparator.comparing(Participant::userId))
-                      .toList();
-              List<AgentState> states = new ArrayList<>();
-              for (Participant participant : departing) {
-                states.add(tx.lockAgentState(orgId, participant.userId()));
-              }
-              tx.removeParticipants(id);
-              tx.saveState(closed);
-              List<EventDraft> events = new ArrayList<>();
-              events.add(
-                  RoutingEvents.listRequest(
-                      RoutingEvents.REMOVED, closed, channel, tx.now(), null));
-              for (int i = 0; i < departing.size(); i++) {
-                Participant participant = departing.get(i);
-                events.add(
-                    RoutingEvents.entity(
-                        "EntityRemoved",
-                        closed,
-                        RoutingEvents.AGENT,
-                        participant.userId(),
-                        nameOf(closed.orgId(), participant),
-                        participant.userId(),
-                        Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
-                events.add(RoutingEvents.interactionClear(participant.userId(), closed));
-                events.addAll(afterWork(tx, states.get(i), closed));
-              }
-              events.addAll(released.of(holder, locked, closed, tx.nextReferenceId()));
-              if (holder != null) {
-                // Out of its agent's workbin: a closed request holds nobody (its agent can be
-                // deleted; the history is in the event log).
-                tx.moveToList(id, locked.listId());
-              }
-              return Outcome.of(closed, events);
-            });
+        agent == null
+            ? commit(orgId, correlationId, locks, work)
+            : commitReporting(agent, id, correlationId, locks, work);
     leaving.forEach(user -> audienceChanges.changed(user, mark));
     return result;
   }
@@ -705,9 +697,6 @@ public final class RoutingService {
     }
     User agent = agent(principal);
     return reportingFailures(
-        principal,
-        id,
-        correlationId,
         () ->
             commitReporting(
                 principal,
@@ -951,7 +940,12 @@ public final class RoutingService {
       // Due as read before the lock; the locked row decides: a customer text committed since
       // (through another node, say) moved the deadline, and the request stays open.
       return closeBy(
-              orgId, id, "timeout", correlationId, locked -> silentSince(channel, locked, now))
+              orgId,
+              id,
+              "timeout",
+              correlationId,
+              null,
+              locked -> silentSince(channel, locked, now))
           != null;
     } catch (Conflict closedMeanwhile) {
       return false;
@@ -993,20 +987,15 @@ public final class RoutingService {
 
   /**
    * Runs an agent's command; when it is refused, the agent also gets an {@code
-   * engagementCenter.Error} event, as spec 003 reports failed requests.
+   * engagementCenter.Error} event, as spec 003 reports failed requests: the command commits with
+   * {@link #commitReporting}, and the refusal is thrown here.
    */
-  private <T> T reportingFailures(
-      Principal principal, String id, String correlationId, Supplier<T> command) {
-    return reportingFailures(principal, id, correlationId, command, null);
+  private <T> T reportingFailures(Supplier<T> command) {
+    return reportingFailures(command, null);
   }
 
   /** As above; on success {@code changedUser}'s audience changed. */
-  private <T> T reportingFailures(
-      Principal principal,
-      String id,
-      String correlationId,
-      Supplier<T> command,
-      String changedUser) {
+  private <T> T reportingFailures(Supplier<T> command, String changedUser) {
     long mark = changedUser == null ? 0 : audienceChanges.mark();
     try {
       T result = command.get();
@@ -1016,14 +1005,6 @@ public final class RoutingService {
       return result;
     } catch (Refused reported) {
       throw reported.refusal(); // its error event committed in the command's place
-    } catch (Conflict | Forbidden refused) {
-      // Refused before its transaction: the error event commits alone.
-      Long number = repository.interactionNumber(principal.orgId(), id).orElse(null);
-      commit(
-          principal.orgId(),
-          correlationId,
-          tx -> Outcome.of(null, List.of(errorEvent(principal, number, refused))));
-      throw refused;
     }
   }
 

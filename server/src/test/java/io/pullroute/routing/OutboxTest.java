@@ -37,11 +37,6 @@ class OutboxTest {
     }
 
     @Override
-    public java.util.Optional<Long> interactionNumber(String orgId, String id) {
-      return delegate.interactionNumber(orgId, id);
-    }
-
-    @Override
     public java.util.Optional<String> orgOf(String conversationId) {
       return delegate.orgOf(conversationId);
     }
