@@ -149,6 +149,13 @@ public final class Pullroute implements AutoCloseable {
                 // The change may have ended subscriptions (without an event): read them again.
                 bridged.subscriptionsChanged();
               }));
+      admin.onAccessChange(
+          AudienceChanges.of(
+              heard::audienceMark,
+              (userId, mark) -> {
+                heard.audienceChanged(userId, mark);
+                bridged.subscriptionsChanged();
+              }));
       WorkbinService workbins = new WorkbinService(routing, admin.repository());
 
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

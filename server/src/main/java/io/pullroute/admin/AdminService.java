@@ -24,6 +24,7 @@ public final class AdminService {
   private final PasswordHasher hasher;
   private final InstantSource clock;
   private volatile AudienceChanges workbinsChanged = AudienceChanges.NONE;
+  private volatile AudienceChanges accessChanged = AudienceChanges.NONE;
 
   public AdminService(AdminRepository repository, PasswordHasher hasher, InstantSource clock) {
     this.repository = repository;
@@ -42,12 +43,23 @@ public final class AdminService {
 
   /**
    * Tells {@code listener} the organization of every change that may change whose workbins a list
-   * is or who may work on it: an agent group's members, a place group's places, a user's place or
-   * roles, a list's owner. Such a change also ends, in its transaction, the subscriptions to lists
-   * their users may no longer work on. Streaming sessions listen to refresh what their users hear.
+   * is or who may work on it: an agent group's members, a place group's places, a list's owner (a
+   * user's place or roles: {@link #onAccessChange}). Such a change also ends, in its transaction,
+   * the subscriptions to lists their users may no longer work on. Streaming sessions listen to
+   * refresh what their users hear.
    */
   public void onWorkbinsChange(AudienceChanges listener) {
     this.workbinsChanged = listener;
+  }
+
+  /**
+   * Tells {@code listener} the user id of every change of a user's place or roles: which lists that
+   * user (and no other) may work on, and which place groups' workbins are its own, may have
+   * changed. Such a change also ends, in its transaction, the user's subscriptions to lists it may
+   * no longer work on.
+   */
+  public void onAccessChange(AudienceChanges listener) {
+    this.accessChanged = listener;
   }
 
   // ---- users
@@ -63,7 +75,7 @@ public final class AdminService {
   /** Updates a user; a null {@code password} keeps the current one. */
   public User updateUser(User user, String password, String correlationId) {
     User before = user(user.orgId(), user.id());
-    long mark = workbinsChanged.mark();
+    long mark = accessChanged.mark();
     repository.updateUser(
         user,
         password == null ? null : hasher.hash(checkPassword(password)),
@@ -71,7 +83,7 @@ public final class AdminService {
     // A place decides place groups' workbins; roles, which lists the user may work on (a
     // supervisor's subscriptions to other groups' lists end with the role).
     if (!Objects.equals(before.place(), user.place()) || !before.roles().equals(user.roles())) {
-      workbinsChanged.changed(user.orgId(), mark);
+      accessChanged.changed(user.id(), mark);
     }
     return user(user.orgId(), user.id());
   }

@@ -627,6 +627,45 @@ class LongPollTest {
   }
 
   /**
+   * A change of one user's roles ends that user's parked polls (what it hears is read again), and
+   * no other user's. Before, it ended every poll of the organization on this node, each of which
+   * then read what its user hears again.
+   */
+  @Test
+  void a_change_of_one_users_roles_ends_only_that_users_parked_polls() throws Exception {
+    StreamingFixture org = patientFixture("a1", "a2");
+    String changed = org.session(org.token("a1"), 3);
+    String other = org.session(org.token("a2"), 3);
+    int waitingBefore = patient.server().hub().waiting();
+    CompletableFuture<Response> changedPoll = org.pollAsync(org.token("a1"), 3, changed, 10);
+    CompletableFuture<Response> otherPoll = org.pollAsync(org.token("a2"), 3, other, 10);
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> patient.server().hub().waiting() == waitingBefore + 2);
+
+    Response promoted =
+        org.http()
+            .patch(
+                "/api/v1/users/" + org.id("a1"),
+                org.admin,
+                Map.of("roles", List.of("agent", "supervisor")));
+    assertThat(promoted.status()).as(promoted.toString()).isEqualTo(200);
+
+    // The polls wait 30 s: a1's ends within 10 s because of the change. Polls end before the
+    // change is answered, so a2's would have ended by now too.
+    Response ended = changedPoll.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+    assertThat(ended.status()).as(ended.toString()).isEqualTo(200);
+    assertThat(patient.server().hub().waiting()).isEqualTo(waitingBefore + 1);
+    assertThat(otherPoll).as("a2's poll is still parked").isNotDone();
+
+    // a2's poll still gets what it hears.
+    Response ready = org.http().put("/api/v1/me/state", org.token("a2"), Map.of("state", "READY"));
+    assertThat(ready.status()).as(ready.toString()).isBetween(200, 204);
+    Response answer = otherPoll.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+    assertThat(types(list(answer.json().get("events")))).contains("engagementCenter.Idle");
+  }
+
+  /**
    * A session's own subscription to a conversation its agent was in brings no more of it once the
    * agent has left (what was said before still comes, as above). Before, the subscription, allowed
    * when made, went on bringing the conversation's texts.
