@@ -154,7 +154,7 @@ public final class Pullroute implements AutoCloseable {
               heard::audienceMark,
               (userId, mark) -> {
                 heard.audienceChanged(userId, mark);
-                bridged.subscriptionsChanged();
+                bridged.subscriptionsMayHaveEnded(userId);
               }));
       WorkbinService workbins = new WorkbinService(routing, admin.repository());
 

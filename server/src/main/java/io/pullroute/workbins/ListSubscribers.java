@@ -40,6 +40,14 @@ final class ListSubscribers {
     byList.remove(listId);
   }
 
+  /**
+   * Some of {@code userId}'s subscriptions may have ended (none began): the next {@link #of} of
+   * each list it was remembered in reads that list again; other lists are kept.
+   */
+  void mayHaveEnded(String userId) {
+    byList.values().removeIf(read -> read.users().contains(userId));
+  }
+
   /** Subscriptions of any list may have changed: the next {@link #of} of each reads it again. */
   void forgetAll() {
     byList.clear();

@@ -53,6 +53,14 @@ public final class WorkbinBridge implements Consumer<List<Event>>, AutoCloseable
     delivery.execute(subscribers::forgetAll);
   }
 
+  /**
+   * Some of {@code userId}'s subscriptions may have ended without an event (its place or roles
+   * changed): the lists it was subscribed to are read again, no others.
+   */
+  public void subscriptionsMayHaveEnded(String userId) {
+    delivery.execute(() -> subscribers.mayHaveEnded(userId));
+  }
+
   /** Called by the hub with every batch of committed events, in order. */
   @Override
   public void accept(List<Event> events) {

@@ -1,5 +1,6 @@
 package io.pullroute.workbins;
 
+import static io.pullroute.workbins.WorkbinFixture.OTHER;
 import static io.pullroute.workbins.WorkbinFixture.TEAM;
 import static io.pullroute.workbins.WorkbinFixture.succeeded;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -413,6 +414,43 @@ class CometDNotificationTest {
     second.await("a4's ItemRemoved of the second", itemChange("ItemRemoved", after));
     marker(org, "a1", first);
     assertThat(first.data()).noneMatch(data -> after.equals(itemId(data)));
+  }
+
+  /**
+   * A supervisor made an agent hears no more pulls from another group's workbin it subscribed to
+   * (the change ended that subscription), and still hears its own group's. The node reads again the
+   * subscribers of the lists the user was subscribed to.
+   */
+  @Test
+  void a_supervisor_made_an_agent_hears_only_its_own_groups_workbin_afterwards() throws Exception {
+    WorkbinFixture org = fixture();
+    assertThat(roles(org, "a1", List.of("agent", "supervisor")).status()).isEqualTo(200);
+    org.signInAgain("a1");
+    Inbox a1 = listen(org.token("a1"));
+    subscribedAndHeardAPull(org, a1);
+    a1.await(
+        "a1's Subscribed to the other group's workbin",
+        subscriptionChange(succeeded(org.operate("a1", org.otherList, OTHER, "Subscribe", null))));
+    String before = org.intake(org.otherWebChannel);
+    succeeded(org.operate("a3", org.otherList, OTHER, "PullChat", before));
+    a1.await("a1's ItemRemoved from the other workbin", itemChange("ItemRemoved", before));
+
+    assertThat(roles(org, "a1", List.of("agent")).status()).isEqualTo(200);
+    // Its token carries its roles: the agent signs in again.
+    org.signInAgain("a1");
+    Inbox agent = listen(org.token("a1"));
+    String other = org.intake(org.otherWebChannel);
+    succeeded(org.operate("a3", org.otherList, OTHER, "PullChat", other));
+    String own = org.intake(org.webChannel);
+    org.pulled("a2", "PullChat", own);
+
+    agent.await("a1's ItemRemoved from its own group's workbin", itemChange("ItemRemoved", own));
+    marker(org, "a1", agent);
+    assertThat(agent.data()).noneMatch(data -> other.equals(itemId(data)));
+  }
+
+  private static Response roles(WorkbinFixture org, String user, List<String> roles) {
+    return org.http.patch("/api/v1/users/" + org.id(user), org.admin, Map.of("roles", roles));
   }
 
   // ---- publishing

@@ -61,6 +61,24 @@ class ListSubscribersTest {
   }
 
   @Test
+  void a_change_of_a_users_subscriptions_reads_again_only_the_lists_it_was_subscribed_to() {
+    store.put("sales", Set.of("ann", "bob"));
+    store.put("support", Set.of("bob"));
+    store.put("billing", Set.of("ann"));
+    subscribers.of("sales");
+    subscribers.of("support");
+    subscribers.of("billing");
+    store.put("support", Set.of()); // bob's subscription to support ended; to sales, not
+
+    subscribers.mayHaveEnded("bob");
+
+    assertThat(subscribers.of("sales")).containsExactlyInAnyOrder("ann", "bob");
+    assertThat(subscribers.of("support")).isEmpty();
+    assertThat(subscribers.of("billing")).containsExactly("ann");
+    assertThat(reads).containsExactly("sales", "support", "billing", "sales", "support");
+  }
+
+  @Test
   void a_list_is_read_again_after_the_max_age() {
     store.put("sales", Set.of("ann"));
     subscribers.of("sales");

@@ -108,6 +108,11 @@ final class WorkbinFixture {
     return tokens.get(user);
   }
 
+  /** {@code user} gets a new token (after a change of its roles, which a token carries). */
+  void signInAgain(String user) {
+    tokens.put(user, http.userToken(orgId, user, password(user)));
+  }
+
   String id(String user) {
     return userIds.get(user);
   }
