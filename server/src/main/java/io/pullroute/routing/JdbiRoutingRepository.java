@@ -1169,6 +1169,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         throw new IllegalStateException("a command of a group appended events itself");
       }
       flush();
+      ranWrites = true;
       return JdbiEventLog.append(handle, now, orgId, correlationId, drafts);
     }
   }
