@@ -227,7 +227,7 @@ public final class RoutingService {
 
   public Conversation join(Principal principal, String id, String correlationId) {
     User agent = agent(principal);
-    return reportingFailures(
+    return changingAudience(
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -299,7 +299,7 @@ public final class RoutingService {
 
   public Conversation leave(Principal principal, String id, String correlationId) {
     User agent = agent(principal);
-    return reportingFailures(
+    return changingAudience(
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -407,7 +407,7 @@ public final class RoutingService {
       ExtraEvents extra,
       String correlationId) {
     User agent = agent(principal);
-    return reportingFailures(
+    return changingAudience(
         () ->
             commitReporting(
                 principal,
@@ -468,7 +468,7 @@ public final class RoutingService {
       AddedEvents extra,
       String correlationId) {
     User agent = agent(principal);
-    return reportingFailures(
+    return changingAudience(
         () -> {
           Conversation current = find(principal, id);
           Channel channel = channel(current);
@@ -571,26 +571,23 @@ public final class RoutingService {
       }
       return closeBy(principal.orgId(), id, "channel", correlationId);
     }
-    return reportingFailures(
-        () ->
-            closeBy(
-                principal.orgId(),
-                id,
-                principal.subject(),
-                correlationId,
-                principal,
-                locked -> {
-                  // Who is in it as locked: a leave committed meanwhile (through another node,
-                  // say) decides, not the participants read before the lock.
-                  if (locked.state() == ConversationState.CLOSED) {
-                    throw new Conflict("conversation", "conversation " + id + " is already closed");
-                  }
-                  if (!isSupervisor(principal) && !locked.hasParticipant(principal.subject())) {
-                    throw new Forbidden(
-                        "only a participant, a supervisor or the channel may close " + id);
-                  }
-                  return true;
-                }));
+    return closeBy(
+        principal.orgId(),
+        id,
+        principal.subject(),
+        correlationId,
+        principal,
+        locked -> {
+          // Who is in it as locked: a leave committed meanwhile (through another node, say)
+          // decides, not the participants read before the lock.
+          if (locked.state() == ConversationState.CLOSED) {
+            throw new Conflict("conversation", "conversation " + id + " is already closed");
+          }
+          if (!isSupervisor(principal) && !locked.hasParticipant(principal.subject())) {
+            throw new Forbidden("only a participant, a supervisor or the channel may close " + id);
+          }
+          return true;
+        });
   }
 
   /** Closes a request on behalf of {@code by} (a user id, {@code channel} or {@code timeout}). */
@@ -696,33 +693,31 @@ public final class RoutingService {
       return customerText(principal.orgId(), id, text, correlationId);
     }
     User agent = agent(principal);
-    return reportingFailures(
-        () ->
-            commitReporting(
-                principal,
-                id,
-                correlationId,
-                Locks.conversation(id),
-                tx -> {
-                  Conversation locked = lock(tx, principal.orgId(), id);
-                  locked.checkAgentMessage(agent.id());
-                  Message message =
-                      new Message(
-                          Ids.newId(),
-                          principal.orgId(),
-                          id,
-                          Message.Sender.AGENT,
-                          agent.id(),
-                          displayName(agent),
-                          text,
-                          tx.now());
-                  tx.insertMessage(message);
-                  return Outcome.of(
-                      message,
-                      List.of(
-                          RoutingEvents.text(
-                              locked, RoutingEvents.AGENT, displayName(agent), agent.id(), text)));
-                }));
+    return commitReporting(
+        principal,
+        id,
+        correlationId,
+        Locks.conversation(id),
+        tx -> {
+          Conversation locked = lock(tx, principal.orgId(), id);
+          locked.checkAgentMessage(agent.id());
+          Message message =
+              new Message(
+                  Ids.newId(),
+                  principal.orgId(),
+                  id,
+                  Message.Sender.AGENT,
+                  agent.id(),
+                  displayName(agent),
+                  text,
+                  tx.now());
+          tx.insertMessage(message);
+          return Outcome.of(
+              message,
+              List.of(
+                  RoutingEvents.text(
+                      locked, RoutingEvents.AGENT, displayName(agent), agent.id(), text)));
+        });
   }
 
   /**
@@ -986,32 +981,21 @@ public final class RoutingService {
   }
 
   /**
-   * Runs an agent's command; when it is refused, the agent also gets an {@code
-   * engagementCenter.Error} event, as spec 003 reports failed requests: the command commits with
-   * {@link #commitReporting}, and the refusal is thrown here.
+   * Runs an agent's command that changes {@code changedUser}'s audience when it succeeds (a join, a
+   * pull …): the user's sessions hear from the mark taken before it on.
    */
-  private <T> T reportingFailures(Supplier<T> command) {
-    return reportingFailures(command, null);
-  }
-
-  /** As above; on success {@code changedUser}'s audience changed. */
-  private <T> T reportingFailures(Supplier<T> command, String changedUser) {
-    long mark = changedUser == null ? 0 : audienceChanges.mark();
-    try {
-      T result = command.get();
-      if (changedUser != null) {
-        audienceChanges.changed(changedUser, mark);
-      }
-      return result;
-    } catch (Refused reported) {
-      throw reported.refusal(); // its error event committed in the command's place
-    }
+  private <T> T changingAudience(Supplier<T> command, String changedUser) {
+    long mark = audienceChanges.mark();
+    T result = command.get();
+    audienceChanges.changed(changedUser, mark);
+    return result;
   }
 
   /**
-   * Commits {@code work}, an agent's command on request {@code id} inside {@link
-   * #reportingFailures}: when it is refused in its transaction, the {@code engagementCenter.Error}
-   * event commits in its place, in the same transaction (see {@link Refused}).
+   * Commits {@code work}, an agent's command on request {@code id}; when it is refused in its
+   * transaction (a 403 or 409), the agent also gets an {@code engagementCenter.Error} event, as
+   * spec 003 reports failed requests, committed in the command's place in the same transaction (see
+   * {@link Refused}); then the refusal is thrown.
    */
   private <T> T commitReporting(
       Principal principal,
@@ -1019,24 +1003,26 @@ public final class RoutingService {
       String correlationId,
       Locks locks,
       Function<RoutingRepository.Tx, Outcome<T>> work) {
-    return commit(
-        principal.orgId(),
-        correlationId,
-        locks,
-        tx -> {
-          try {
-            return work.apply(tx);
-          } catch (Conflict | Forbidden refused) {
-            Long number = tx.interactionNumber(principal.orgId(), id).orElse(null);
-            throw new Refused(refused, List.of(errorEvent(principal, number, refused)));
-          }
-        });
-  }
-
-  private static EventDraft errorEvent(
-      Principal principal, Long number, PullrouteException refused) {
-    return RoutingEvents.error(
-        principal.subject(), number, failCode(refused), refused.getMessage());
+    try {
+      return commit(
+          principal.orgId(),
+          correlationId,
+          locks,
+          tx -> {
+            try {
+              return work.apply(tx);
+            } catch (Conflict | Forbidden refused) {
+              Long number = tx.interactionNumber(principal.orgId(), id).orElse(null);
+              throw new Refused(
+                  refused,
+                  List.of(
+                      RoutingEvents.error(
+                          principal.subject(), number, failCode(refused), refused.getMessage())));
+            }
+          });
+    } catch (Refused reported) {
+      throw reported.refusal();
+    }
   }
 
   private static int failCode(PullrouteException refused) {

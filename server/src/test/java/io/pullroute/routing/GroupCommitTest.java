@@ -358,14 +358,14 @@ class GroupCommitTest {
                 new io.pullroute.admin.JdbiAdminRepository(
                     server.server().database().jdbi(), server.server().database().dialect()),
                 committers);
-        routing.pull(agent(org, "a1"), id, org.ownedList, c -> {}, (b, a, r) -> List.of(), "won");
+        routing.pull(org.agent("a1"), id, org.ownedList, c -> {}, (b, a, r) -> List.of(), "won");
         calls.clear();
         long mark = EventsSeen.mark(server.server());
 
         assertThatThrownBy(
                 () ->
                     routing.pull(
-                        agent(org, "a2"),
+                        org.agent("a2"),
                         id,
                         org.ownedList,
                         c -> {},
@@ -452,16 +452,6 @@ class GroupCommitTest {
 
   private static Refused refused(String orgId, String marker) {
     return new Refused(new Conflict("conversation", marker), List.of(draft(orgId, marker)));
-  }
-
-  private static io.pullroute.auth.Principal agent(RoutingFixture org, String name) {
-    return new io.pullroute.auth.Principal(
-        io.pullroute.auth.Principal.Kind.USER,
-        org.orgId,
-        org.id(name),
-        name,
-        Set.of("agent"),
-        Set.of("agent", "streamingapi"));
   }
 
   @ParameterizedTest

@@ -116,14 +116,7 @@ class OutboxTest {
                   new JdbiRoutingRepository(
                       jdbi, server.clock(), server.server().database().dialect())),
               new JdbiAdminRepository(jdbi, server.server().database().dialect()));
-      Principal agent =
-          new Principal(
-              Principal.Kind.USER,
-              org.orgId,
-              org.id("a1"),
-              "a1",
-              Set.of("agent"),
-              Set.of("agent", "streamingapi"));
+      Principal agent = org.agent("a1");
 
       long before = EventsSeen.mark(server.server());
       assertThatThrownBy(() -> failing.join(agent, id, "outbox-test"))

@@ -3,10 +3,12 @@ package io.pullroute.routing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pullroute.auth.Principal;
 import io.pullroute.testing.ApiClient;
 import io.pullroute.testing.ApiClient.Response;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * An organization set up for routing tests: agent group {@code Team} (agents a1, a2), agent a3
@@ -90,6 +92,17 @@ final class RoutingFixture {
 
   String id(String user) {
     return userIds.get(user);
+  }
+
+  /** Agent {@code user} as its password token names it, for calls straight to the services. */
+  Principal agent(String user) {
+    return new Principal(
+        Principal.Kind.USER,
+        orgId,
+        id(user),
+        user,
+        Set.of("agent"),
+        Set.of("agent", "streamingapi"));
   }
 
   /** Parks a request; returns its id. */
