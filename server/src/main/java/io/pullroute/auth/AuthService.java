@@ -29,7 +29,7 @@ public final class AuthService {
   private final CredentialRepository credentials;
   private final java.util.concurrent.ConcurrentHashMap<String, Optional<String>> apiKeys =
       new java.util.concurrent.ConcurrentHashMap<>();
-  private final Set<String> acceptedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final Set<AcceptedKey> acceptedKeys = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final TokenService tokens;
   private final PasswordHasher hasher;
   private volatile BiFunction<String, String, Optional<CurrentUser>> users; // null: no check
@@ -40,6 +40,9 @@ public final class AuthService {
     this.tokens = tokens;
     this.hasher = hasher;
   }
+
+  /** An API key that matched its organization's. */
+  private record AcceptedKey(String orgId, String apiKey) {}
 
   /** A granted access token. */
   public record Grant(String accessToken, long expiresIn, Set<String> scopes) {}
@@ -122,7 +125,7 @@ public final class AuthService {
     if (!authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
       throw new Unauthenticated("Authorization header must be 'Bearer <access token>'");
     }
-    TokenService.Verified token = tokens.verified(authorizationHeader.substring(7).trim());
+    TokenService.Verified token = tokens.verifiedBearer(authorizationHeader);
     checkUser(token.principal(), token.passwordTag());
     return token;
   }
@@ -187,7 +190,7 @@ public final class AuthService {
     // API keys never change once an organization exists: remember the keys that matched (a poll
     // asks every time), so the digest is computed once per key, not per request.
     if (apiKeys.getOrDefault(orgId, Optional.empty()).isPresent()
-        && acceptedKeys.contains(orgId + " " + apiKey)) {
+        && acceptedKeys.contains(new AcceptedKey(orgId, apiKey))) {
       return true;
     }
     boolean matches =
@@ -200,7 +203,7 @@ public final class AuthService {
                         apiKeyHash(apiKey).getBytes(StandardCharsets.US_ASCII)))
             .orElse(false);
     if (matches && acceptedKeys.size() < 100_000) {
-      acceptedKeys.add(orgId + " " + apiKey);
+      acceptedKeys.add(new AcceptedKey(orgId, apiKey));
     }
     return matches;
   }

@@ -3,7 +3,6 @@ package io.pullroute.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import io.pullroute.auth.AuthService;
 import io.pullroute.auth.Principal;
-import io.pullroute.common.PullrouteException.InvalidInput;
 import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
@@ -20,7 +19,6 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Fields;
 import org.eclipse.jetty.util.URIUtil;
 
 /**
@@ -161,14 +159,8 @@ final class FastPath extends Handler.Wrapper {
 
     @Override
     public String queryParam(String name) {
-      Fields fields;
-      try {
-        fields = Request.extractQueryParameters(request);
-      } catch (RuntimeException badEncoding) { // Jetty's "400: Bad query", a %zz say
-        throw new InvalidInput("query", "the query string is not valid percent-encoded UTF-8");
-      }
-      Fields.Field field = fields.get(name);
-      return field == null ? null : field.getValue();
+      // The query passed UrlEncoding.requireValidQuery before the route ran.
+      return UrlEncoding.queryParam(request.getHttpURI().getQuery(), name);
     }
 
     @Override

@@ -17,9 +17,10 @@ import java.util.regex.Pattern;
  *
  * @param method the HTTP method, e.g. {@code GET}
  * @param path the route as documented, with {@code {name}} parameters
+ * @param parts the path's literal parts and its parameters' names, alternating, literals first and
+ *     last
  */
-public record FastRoute(
-    String method, String path, Handler handler, Pattern pattern, List<String> names) {
+public record FastRoute(String method, String path, Handler handler, List<String> parts) {
 
   /**
    * What a fast route does: answers a body to send as JSON with status 200 (or one already {@link
@@ -55,19 +56,25 @@ public record FastRoute(
     String pathParam(String name);
   }
 
+  /**
+   * A route for {@code path}, whose {@code {name}} parameters each match one non-empty path segment
+   * (so each is followed by {@code /} or ends the path); a trailing {@code /} is accepted.
+   */
   static FastRoute of(String method, String path, Handler handler) {
-    List<String> names = new ArrayList<>();
+    List<String> parts = new ArrayList<>();
     Matcher parameter = Pattern.compile("\\{([^/}]+)}").matcher(path);
-    StringBuilder regex = new StringBuilder("^");
     int last = 0;
     while (parameter.find()) {
-      regex.append(Pattern.quote(path.substring(last, parameter.start()))).append("([^/]+)");
-      names.add(parameter.group(1));
+      if (parameter.end() < path.length() && path.charAt(parameter.end()) != '/') {
+        throw new IllegalArgumentException(
+            "a parameter must be a whole path segment: " + parameter.group() + " in " + path);
+      }
+      parts.add(path.substring(last, parameter.start()));
+      parts.add(parameter.group(1));
       last = parameter.end();
     }
-    regex.append(Pattern.quote(path.substring(last))).append("/?$");
-    return new FastRoute(
-        method, path, handler, Pattern.compile(regex.toString()), List.copyOf(names));
+    parts.add(path.substring(last));
+    return new FastRoute(method, path, handler, List.copyOf(parts));
   }
 
   /** The path parameters of {@code requestPath}, or null when this route does not match it. */
@@ -75,14 +82,33 @@ public record FastRoute(
     if (!method.equals(requestMethod)) {
       return null;
     }
-    Matcher matcher = pattern.matcher(requestPath);
-    if (!matcher.matches()) {
-      return null;
+    // Literal parts and parameter names alternate, literals first and last; no regular expression
+    // (this runs for every request, and a poll is a request).
+    Map<String, String> parameters = Map.of();
+    int at = 0;
+    for (int i = 0; i < parts.size(); i++) {
+      String part = parts.get(i);
+      if (i % 2 == 0) {
+        if (!requestPath.startsWith(part, at)) {
+          return null;
+        }
+        at += part.length();
+        continue;
+      }
+      int end = requestPath.indexOf('/', at);
+      end = end < 0 ? requestPath.length() : end;
+      if (end == at) {
+        return null;
+      }
+      if (parameters.isEmpty()) {
+        parameters = new HashMap<>(4);
+      }
+      parameters.put(part, requestPath.substring(at, end));
+      at = end;
     }
-    Map<String, String> parameters = new HashMap<>(names.size() * 2);
-    for (int i = 0; i < names.size(); i++) {
-      parameters.put(names.get(i), matcher.group(i + 1));
-    }
-    return parameters;
+    boolean whole =
+        at == requestPath.length()
+            || (at == requestPath.length() - 1 && requestPath.charAt(at) == '/');
+    return whole ? parameters : null;
   }
 }

@@ -23,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.jetty.http2.server.HTTP2CServerConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
@@ -36,8 +34,12 @@ import org.eclipse.jetty.server.ServerConnector;
  * limit, authentication, API key, rate limit, timing) and the routes every feature adds.
  */
 public final class HttpServer implements AutoCloseable {
-  private static final Pattern VIA_PATH =
-      Pattern.compile("^/via/v[23]/organizations/([^/]+)(/.*)?$");
+  private static final String VIA_PREFIX = "/via/v";
+  private static final String VIA_ORGANIZATIONS = "/organizations/";
+
+  /** Where the organization's id starts in a {@code /via/v2/organizations/…} path. */
+  private static final int VIA_ORG_AT = VIA_PREFIX.length() + 1 + VIA_ORGANIZATIONS.length();
+
   private static final String STARTED_NANOS = "pullroute.startedNanos";
 
   /**
@@ -83,7 +85,7 @@ public final class HttpServer implements AutoCloseable {
     Set<String> openRoutes = new HashSet<>();
     List<FastRoute> fastRoutes = new ArrayList<>();
     // One timer per method, route and status: looked up, not rebuilt, on every request.
-    Map<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
+    Map<TimerKey, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
     Javalin javalin =
         Javalin.create(
@@ -237,11 +239,10 @@ public final class HttpServer implements AutoCloseable {
 
   /** {@code /via/…/organizations/{orgId}/…} needs the organization's API key and token. */
   static void checkViaPath(String path, String apiKey, Principal principal, AuthService auth) {
-    Matcher via = VIA_PATH.matcher(path);
-    if (!via.matches()) {
+    String orgId = viaOrganization(path);
+    if (orgId == null) {
       return;
     }
-    String orgId = via.group(1);
     if (!orgId.equals(principal.orgId())) {
       throw new Forbidden("the token does not belong to organization " + orgId);
     }
@@ -250,8 +251,27 @@ public final class HttpServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The organization a {@code /via/v2/organizations/{orgId}…} or {@code /via/v3/…} path names, or
+   * null for any other path. Read without a regular expression: every poll asks.
+   */
+  static String viaOrganization(String path) {
+    if (!path.startsWith(VIA_PREFIX)
+        || path.length() <= VIA_ORG_AT
+        || (path.charAt(VIA_PREFIX.length()) != '2' && path.charAt(VIA_PREFIX.length()) != '3')
+        || !path.startsWith(VIA_ORGANIZATIONS, VIA_PREFIX.length() + 1)) {
+      return null;
+    }
+    int end = path.indexOf('/', VIA_ORG_AT);
+    end = end < 0 ? path.length() : end;
+    return end == VIA_ORG_AT ? null : path.substring(VIA_ORG_AT, end);
+  }
+
+  /** A timer's tags. */
+  private record TimerKey(String method, String route, int status) {}
+
   private static void record(
-      Context ctx, PrometheusMeterRegistry metrics, Map<String, Timer> timers) {
+      Context ctx, PrometheusMeterRegistry metrics, Map<TimerKey, Timer> timers) {
     Long started = ctx.attribute(STARTED_NANOS);
     if (started == null) {
       return;
@@ -268,14 +288,14 @@ public final class HttpServer implements AutoCloseable {
 
   private static void record(
       PrometheusMeterRegistry metrics,
-      Map<String, Timer> timers,
+      Map<TimerKey, Timer> timers,
       String method,
       String route,
       int status,
       long nanos) {
     timers
         .computeIfAbsent(
-            method + " " + route + " " + status,
+            new TimerKey(method, route, status),
             key ->
                 Timer.builder("http.server.requests")
                     .description("HTTP requests by route, method and status")

@@ -7,6 +7,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.eclipse.jetty.util.UrlEncoded;
 
 /**
  * Checks of percent-encoded query strings and forms, whose parsers drop a field they cannot read,
@@ -58,6 +59,46 @@ public final class UrlEncoding {
     } catch (CharacterCodingException notUtf8) {
       return false;
     }
+  }
+
+  /**
+   * The decoded value of the first field named {@code name} in the query string {@code query}
+   * (percent-encoding and {@code +} decoded in names and values; a field without {@code =} has the
+   * value ""), or null. Read where it is, without decoding the other fields: a poll reads one
+   * parameter per request. The query must have passed {@link #requireValidQuery}.
+   */
+  static String queryParam(String query, String name) {
+    if (query == null) {
+      return null;
+    }
+    for (int from = 0; from < query.length(); ) {
+      int end = query.indexOf('&', from);
+      if (end < 0) {
+        end = query.length();
+      }
+      int equals = query.indexOf('=', from);
+      int nameEnd = equals < 0 || equals > end ? end : equals;
+      if (named(query, from, nameEnd, name)) {
+        return nameEnd == end ? "" : decode(query, nameEnd + 1, end);
+      }
+      from = end + 1;
+    }
+    return null;
+  }
+
+  /** Whether {@code query}'s characters from {@code from} to {@code to} encode {@code name}. */
+  private static boolean named(String query, int from, int to, String name) {
+    for (int i = from; i < to; i++) {
+      char c = query.charAt(i);
+      if (c == '%' || c == '+') {
+        return decode(query, from, to).equals(name);
+      }
+    }
+    return to - from == name.length() && query.regionMatches(from, name, 0, name.length());
+  }
+
+  private static String decode(String query, int from, int to) {
+    return UrlEncoded.decodeString(query, from, to - from, StandardCharsets.UTF_8);
   }
 
   /**
