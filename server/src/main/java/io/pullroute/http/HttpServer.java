@@ -15,6 +15,7 @@ import io.pullroute.common.PullrouteException.PayloadTooLarge;
 import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
+import java.io.IOException;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -144,7 +145,11 @@ public final class HttpServer implements AutoCloseable {
                     ctx.attribute(Requests.PRINCIPAL, principal);
                     limiter.acquire(principal.key());
                   });
-              routes.after(ctx -> record(ctx, metrics, timers));
+              routes.after(
+                  ctx -> {
+                    dropUnreadBody(ctx);
+                    record(ctx, metrics, timers);
+                  });
 
               RouteTable table = new RouteTable(routes, fastRoutes);
               table.open(
@@ -221,6 +226,41 @@ public final class HttpServer implements AutoCloseable {
     if (ctx.contentLength() > Config.MAX_BODY_BYTES) {
       throw new PayloadTooLarge(Config.MAX_BODY_BYTES);
     }
+  }
+
+  /**
+   * Reads and drops what is left of the request's body (at most {@link FastPath#DRAIN_BYTES})
+   * before the answer leaves: an answer given before the body arrived (a 413 on the declared
+   * length, a refusal) then leaves a connection with nothing unread, and the client still sending
+   * reads it. Closed with the body unread, the connection was reset by the kernel, which could take
+   * the answer with it: 21 of 300 oversized POSTs of the JDK's HTTP client read no answer at all.
+   * (Read here, on the framework's routes: once they end, their body is no longer readable.)
+   */
+  private static void dropUnreadBody(Context ctx) {
+    if (waitsToSend(ctx.header("Expect"))) {
+      return;
+    }
+    try {
+      java.io.InputStream body = ctx.req().getInputStream();
+      byte[] buffer = new byte[8192];
+      for (long left = FastPath.DRAIN_BYTES; left > 0; ) {
+        int read = body.read(buffer);
+        if (read < 0) {
+          return;
+        }
+        left -= read;
+      }
+    } catch (IOException | IllegalStateException unreadable) {
+      // The client went, or the body was read as a form: nothing is left to drop.
+    }
+  }
+
+  /**
+   * Whether a client with this {@code Expect} header sends its body only when told to: reading it
+   * would ask for a body the answer already refused.
+   */
+  static boolean waitsToSend(String expect) {
+    return expect != null && expect.equalsIgnoreCase("100-continue");
   }
 
   /** The caller's correlation id when it is usable, else a new one. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.pullroute.config.Config;
 import io.pullroute.testing.ApiClient;
 import io.pullroute.testing.ApiClient.Org;
 import io.pullroute.testing.ApiClient.Response;
@@ -101,6 +102,45 @@ class HttpBasicsTest {
                     HttpRequest.BodyPublishers.ofInputStream(
                         () -> new ByteArrayInputStream(bytes))));
     assertThat(chunked.status()).isEqualTo(413);
+  }
+
+  /**
+   * Every answer to a body over the limit reaches the client, on the framework's routes and on the
+   * fast ones: the server reads and drops the rest of the body before the connection closes.
+   * Before, it closed with the body unread and the kernel reset the connection, which could take
+   * the answer with it: 21 of 300 of these POSTs (and 5 of 150 to a fast route) read no answer at
+   * all ("header parser received no bytes", once in a run of the README's {@code ./mvnw verify}).
+   */
+  @Test
+  void every_client_sending_a_body_over_the_limit_reads_its_413() {
+    String big = "{\"name\":\"" + "x".repeat(1024 * 1024) + "\"}";
+    String token = org.adminToken();
+    for (int i = 0; i < 100; i++) {
+      for (String route : List.of("/api/v1/lists", "/api/v1/events")) {
+        assertThat(http.post(route, token, big).status()).as("%s, try %d", route, i).isEqualTo(413);
+      }
+    }
+  }
+
+  /**
+   * A client that sends its body only once told to ({@code Expect: 100-continue}) is told 413 at
+   * once, and not asked for a body the answer refuses.
+   */
+  @Test
+  void a_client_waiting_to_send_a_body_over_the_limit_is_told_413_without_sending_it()
+      throws IOException {
+    for (String route : List.of("/api/v1/lists", "/api/v1/events")) {
+      String answer =
+          raw(
+              "POST "
+                  + route
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+                  + org.adminToken()
+                  + "\r\nContent-Type: application/json\r\nContent-Length: "
+                  + (2 * Config.MAX_BODY_BYTES)
+                  + "\r\nExpect: 100-continue\r\n\r\n");
+      assertThat(answer).as(route).startsWith("HTTP/1.1 413 ").doesNotContain("100 Continue");
+    }
   }
 
   /**
