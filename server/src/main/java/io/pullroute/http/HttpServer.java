@@ -16,6 +16,7 @@ import io.pullroute.common.PullrouteException.Unauthenticated;
 import io.pullroute.common.RateLimiter;
 import io.pullroute.config.Config;
 import java.io.IOException;
+import java.io.InputStream;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -241,7 +242,10 @@ public final class HttpServer implements AutoCloseable {
       return;
     }
     try {
-      java.io.InputStream body = ctx.req().getInputStream();
+      InputStream body = ctx.req().getInputStream();
+      if (body.read() < 0) {
+        return; // read to its end, or none: the common case costs no buffer
+      }
       byte[] buffer = new byte[8192];
       for (long left = FastPath.DRAIN_BYTES; left > 0; ) {
         int read = body.read(buffer);

@@ -233,6 +233,22 @@ final class RoutingEvents {
     return Set.copyOf(keys);
   }
 
+  /**
+   * An agent added to or removed from {@code conversation} ({@code name}: {@code EntityAdded} or
+   * {@code EntityRemoved}), heard on the request and by that agent.
+   */
+  static EventDraft agentEntity(
+      String name, Conversation conversation, String userId, String displayName) {
+    return entity(
+        name,
+        conversation,
+        AGENT,
+        userId,
+        displayName,
+        userId,
+        Set.of(Audience.conversation(conversation.id()), Audience.user(userId)));
+  }
+
   static EventDraft entity(
       String name,
       Conversation conversation,

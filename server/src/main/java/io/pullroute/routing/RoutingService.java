@@ -262,14 +262,8 @@ public final class RoutingService {
                     RoutingEvents.listRequest(
                         RoutingEvents.UPDATED, joined, channel, tx.now(), null));
                 events.add(
-                    RoutingEvents.entity(
-                        "EntityAdded",
-                        joined,
-                        RoutingEvents.AGENT,
-                        agent.id(),
-                        displayName(agent),
-                        agent.id(),
-                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
+                    RoutingEvents.agentEntity(
+                        "EntityAdded", joined, agent.id(), displayName(agent)));
                 events.add(
                     RoutingEvents.entity(
                         "EntityList",
@@ -322,14 +316,8 @@ public final class RoutingService {
                 }
                 List<EventDraft> events = new ArrayList<>();
                 events.add(
-                    RoutingEvents.entity(
-                        "EntityRemoved",
-                        left,
-                        RoutingEvents.AGENT,
-                        agent.id(),
-                        displayName(agent),
-                        agent.id(),
-                        Set.of(Audience.conversation(id), Audience.user(agent.id()))));
+                    RoutingEvents.agentEntity(
+                        "EntityRemoved", left, agent.id(), displayName(agent)));
                 events.add(
                     RoutingEvents.listRequest(
                         wasHeld ? RoutingEvents.RECEIVED : RoutingEvents.UPDATED,
@@ -441,14 +429,8 @@ public final class RoutingService {
                           RoutingEvents.REMOVED, pulled, channel, tx.now(), null));
                   events.addAll(extra.of(locked, pulled, referenceId));
                   events.add(
-                      RoutingEvents.entity(
-                          "EntityAdded",
-                          pulled,
-                          RoutingEvents.AGENT,
-                          agent.id(),
-                          displayName(agent),
-                          agent.id(),
-                          Set.of(Audience.conversation(id), Audience.user(agent.id()))));
+                      RoutingEvents.agentEntity(
+                          "EntityAdded", pulled, agent.id(), displayName(agent)));
                   events.add(RoutingEvents.active(agent.id(), pulled, channel));
                   return Outcome.of(new WorkbinResult(pulled, referenceId), events);
                 }),
@@ -539,15 +521,11 @@ public final class RoutingService {
                   for (int i = 0; i < leaving.size(); i++) {
                     Participant participant = leaving.get(i);
                     events.add(
-                        RoutingEvents.entity(
+                        RoutingEvents.agentEntity(
                             "EntityRemoved",
                             after,
-                            RoutingEvents.AGENT,
                             participant.userId(),
-                            nameOf(after.orgId(), participant),
-                            participant.userId(),
-                            Set.of(
-                                Audience.conversation(id), Audience.user(participant.userId()))));
+                            nameOf(after.orgId(), participant)));
                     events.addAll(afterWork(tx, states.get(i), after));
                   }
                 }
@@ -638,14 +616,11 @@ public final class RoutingService {
           for (int i = 0; i < departing.size(); i++) {
             Participant participant = departing.get(i);
             events.add(
-                RoutingEvents.entity(
+                RoutingEvents.agentEntity(
                     "EntityRemoved",
                     closed,
-                    RoutingEvents.AGENT,
                     participant.userId(),
-                    nameOf(closed.orgId(), participant),
-                    participant.userId(),
-                    Set.of(Audience.conversation(id), Audience.user(participant.userId()))));
+                    nameOf(closed.orgId(), participant)));
             events.add(RoutingEvents.interactionClear(participant.userId(), closed));
             events.addAll(afterWork(tx, states.get(i), closed));
           }
