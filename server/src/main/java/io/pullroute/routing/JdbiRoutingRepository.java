@@ -8,6 +8,7 @@ import io.pullroute.events.EventDraft;
 import io.pullroute.events.JdbiEventLog;
 import io.pullroute.events.Joined;
 import io.pullroute.store.Dialect;
+import io.pullroute.store.Plans;
 import io.pullroute.store.StoreErrors;
 import io.pullroute.store.Turns;
 import java.sql.ResultSet;
@@ -28,6 +29,7 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
 import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.Update;
 
 /** {@link RoutingRepository} on JDBC: all routing SQL. Thread-safe. */
 public final class JdbiRoutingRepository implements RoutingRepository {
@@ -469,6 +471,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
             "SELECT p.conversation_id, p.user_id, u.username, p.joined_at FROM participant p"
                 + " JOIN app_user u ON u.id = p.user_id WHERE p.conversation_id = ANY(:ids)"
                 + " ORDER BY p.joined_at, p.user_id")
+        .addCustomizer(Plans.EVERY_RUN)
         .bindArray("ids", String.class, rows.stream().map(row -> row.text[0]).toList())
         .map(
             (rs, ctx) ->
@@ -557,17 +560,24 @@ public final class JdbiRoutingRepository implements RoutingRepository {
   // ---- the transaction
 
   /**
-   * Takes a request off its list and saves its new state, in one row version: only while nobody
-   * holds it, it waits unattended and nobody is in it. Under the row lock the condition is known
-   * already; it stays as a guard.
+   * Takes a request read with its lock off its list and saves its new state, in one row version:
+   * only while nobody holds it and it waits unattended. That nobody is in it was read with the lock
+   * (every participant is added under it), so unlike {@link #CLAIM} it keeps its plan ({@link
+   * Plans}); the rest stays as a guard.
    */
-  private static final String CLAIM =
+  private static final String CLAIM_READ =
       "UPDATE conversation SET pulled_by = :user, remind_at = NULL, state = :state,"
           + " closed_at = :closedAt, closed_by = :closedBy,"
           + " inactivity_deadline = CASE WHEN :state = 'CLOSED' THEN NULL"
           + " ELSE inactivity_deadline END"
-          + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')"
-          + " AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.conversation_id = :id)";
+          + " WHERE id = :id AND pulled_by IS NULL AND state IN ('UNREAD', 'INACTIVE')";
+
+  /**
+   * Takes a request not read in this transaction off its list, as {@link #CLAIM_READ} does, only
+   * while nobody is in it either.
+   */
+  private static final String CLAIM =
+      CLAIM_READ + " AND NOT EXISTS (SELECT 1 FROM participant p WHERE p.conversation_id = :id)";
 
   private static final Set<ConversationState> CLAIMABLE =
       java.util.EnumSet.of(ConversationState.UNREAD, ConversationState.INACTIVE);
@@ -618,6 +628,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
     JdbiTx(Handle handle, Instant now) {
       this.handle = handle;
       this.now = now;
+      Plans.keptInTransaction(handle, dialect);
     }
 
     /**
@@ -640,6 +651,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
         handle
             .createQuery(
                 AGENT_STATE_SELECT + " WHERE user_id = ANY(:users) ORDER BY user_id FOR UPDATE")
+            .addCustomizer(Plans.EVERY_RUN)
             .bindArray("users", String.class, List.copyOf(agents))
             .map(JdbiRoutingRepository::agentStateRow)
             .forEach(state -> lockedAgentStates.put(state.userId(), state));
@@ -660,6 +672,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
                       + CONVERSATION_COLUMNS
                       + ", c.pulled_by FROM conversation c WHERE c.id = ANY(:ids)"
                       + " ORDER BY c.id FOR UPDATE")
+              .addCustomizer(Plans.EVERY_RUN)
               .bindArray("ids", String.class, List.copyOf(ids))
               .map(
                   (rs, ctx) -> {
@@ -1007,6 +1020,7 @@ public final class JdbiRoutingRepository implements RoutingRepository {
       flush();
       return handle
           .createQuery("SELECT COUNT(*) FROM participant WHERE user_id = :user")
+          .addCustomizer(Plans.EVERY_RUN)
           .bind("user", userId)
           .mapTo(Integer.class)
           .one();
@@ -1115,10 +1129,11 @@ public final class JdbiRoutingRepository implements RoutingRepository {
           return false;
         }
         holdConversationWrite(
-            conversationId, CLAIM, batch -> claimArguments(batch, userId, after), true);
+            conversationId, CLAIM_READ, batch -> claimArguments(batch, userId, after), true);
       } else {
         writingConversation(conversationId);
-        if (claimArguments(handle.createUpdate(CLAIM), userId, after).execute() != 1) {
+        Update claim = handle.createUpdate(CLAIM).addCustomizer(Plans.EVERY_RUN);
+        if (claimArguments(claim, userId, after).execute() != 1) {
           return false;
         }
       }

@@ -78,7 +78,8 @@ public final class Database implements AutoCloseable {
    * chosen once, on the table sizes of that moment, and kept by the connection; a plan chosen while
    * {@code participant} had a few rows scanned the whole table on every claim once it had
    * thousands, until the next ANALYZE. That tripled the store's CPU per claim in some benchmark
-   * runs (bench/REPORT.md); planning these statements costs far less than one such scan.
+   * runs (bench/REPORT.md); planning these statements costs far less than one such scan. Routing's
+   * transactions keep plans for what they run by key ({@link Plans}).
    */
   static String postgresSessionSql(String schema) {
     String sql = "SET plan_cache_mode = force_custom_plan";

@@ -291,9 +291,10 @@ class GroupCommitTest {
       }
       // Locks: requests, their participants, the agent's state (3). Writes: the claims (with the
       // new state), the participants, one batch each (2). A block of referenceIds (1). Events:
-      // the sequence, which answers its new values, and one batch (2). Ten pulls one by one ran
-      // about 80.
-      assertThat(statements.get()).isLessThanOrEqualTo(8);
+      // the sequence, which answers its new values, and one batch (2). On PostgreSQL, first, that
+      // the transaction keeps plans (1; io.pullroute.store.Plans). Ten pulls one by one ran about
+      // 80.
+      assertThat(statements.get()).isLessThanOrEqualTo(store == StoreKind.POSTGRES ? 9 : 8);
     }
   }
 
