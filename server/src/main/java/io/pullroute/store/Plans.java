@@ -16,7 +16,7 @@ import org.postgresql.PGStatement;
  * <p>A transaction that changes requests (a claim, a join) keeps plans instead ({@link
  * #keptInTransaction}). The statements it runs by key then reuse theirs, and so do the foreign-key
  * checks PostgreSQL runs for its inserts and updates, which it would otherwise plan again for every
- * row: planning was about a third of PostgreSQL's CPU per claim in the claim benchmark, a third of
+ * row: planning was about 30 % of PostgreSQL's CPU per claim in the claim benchmark, two fifths of
  * that for those checks (bench/REPORT.md, session 23). Its statements whose best plan depends on a
  * table's size are still planned on every run ({@link #EVERY_RUN}): an {@code EXISTS} guard (its
  * generic plan scans for the first row, on the table's early size), a read of several rows by
