@@ -66,10 +66,20 @@ public final class Database implements AutoCloseable {
         .dataSource(url, user, password)
         .schemas(schema == null ? new String[0] : new String[] {schema})
         .createSchemas(true)
-        .locations("classpath:db/migration")
+        .locations(migrations(dialect))
         .load()
         .migrate();
     return new Database(new HikariDataSource(hikari), dialect);
+  }
+
+  /**
+   * Where the migrations of a store of {@code dialect} are: those of both stores, and on PostgreSQL
+   * those H2 has no syntax for (partial indexes, say), numbered in the same sequence.
+   */
+  static String[] migrations(Dialect dialect) {
+    return dialect == Dialect.POSTGRES
+        ? new String[] {"classpath:db/migration", "classpath:db/postgresql"}
+        : new String[] {"classpath:db/migration"};
   }
 
   /**

@@ -1,0 +1,104 @@
+package io.pullroute.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pullroute.testing.StoreKind;
+import io.pullroute.testing.TestStores;
+import java.util.List;
+import java.util.Map;
+import org.jdbi.v3.core.Handle;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On PostgreSQL the request indexes on mostly-NULL columns hold only the rows that have a value, so
+ * a pull writes no entry into them for a request without one (db/postgresql/V9), and the queries
+ * that read them can still use them. Event payloads are compressed with lz4.
+ */
+class PostgresRequestIndexesTest {
+  /**
+   * Each index, and the condition by which the repository reads it (the timers' due requests, an
+   * agent's workbin, intake's idempotency key); alone, so that no other index could serve it.
+   */
+  private static final Map<String, String> READ_BY =
+      Map.of(
+          "conversation_remind_at",
+          "SELECT id FROM conversation WHERE remind_at <= now() ORDER BY remind_at LIMIT 100",
+          "conversation_inactivity_deadline",
+          "SELECT id FROM conversation WHERE inactivity_deadline <= now()"
+              + " ORDER BY inactivity_deadline LIMIT 100",
+          "conversation_pulled_by",
+          "SELECT id FROM conversation WHERE pulled_by = 'someone'",
+          "conversation_idempotency",
+          "SELECT id FROM conversation WHERE channel_id = 'web' AND idempotency_key = 'retry-1'");
+
+  @Test
+  void request_indexes_on_mostly_null_columns_hold_only_rows_with_a_value() {
+    try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
+        Database database = location.open()) {
+      database
+          .jdbi()
+          .useHandle(
+              handle -> {
+                for (String index : READ_BY.keySet()) {
+                  String definition = definition(handle, index);
+                  String column =
+                      definition.substring(
+                          definition.lastIndexOf('(') + 1, definition.lastIndexOf(')'));
+                  assertThat(definition).as(index).endsWith("WHERE (" + column + ")");
+                  assertThat(column).as(index).endsWith(" IS NOT NULL");
+                }
+                assertThat(definition(handle, "conversation_idempotency"))
+                    .startsWith("CREATE UNIQUE INDEX");
+              });
+    }
+  }
+
+  @Test
+  void the_queries_that_read_those_indexes_can_use_them() {
+    try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
+        Database database = location.open()) {
+      database
+          .jdbi()
+          .useTransaction(
+              handle -> {
+                // Whether an index can serve a query, whatever the table's size: a partial index
+                // serves only queries whose conditions imply its predicate.
+                handle.execute("SET LOCAL enable_seqscan = off");
+                for (Map.Entry<String, String> read : READ_BY.entrySet()) {
+                  List<String> plan =
+                      handle.createQuery("EXPLAIN " + read.getValue()).mapTo(String.class).list();
+                  assertThat(String.join("\n", plan)).as(read.getKey()).contains(read.getKey());
+                }
+              });
+    }
+  }
+
+  @Test
+  void event_payloads_are_compressed_with_lz4() {
+    try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
+        Database database = location.open()) {
+      String method =
+          database
+              .jdbi()
+              .withHandle(
+                  handle ->
+                      handle
+                          .createQuery(
+                              "SELECT attcompression::text FROM pg_attribute"
+                                  + " WHERE attrelid = 'event'::regclass AND attname = 'payload'")
+                          .mapTo(String.class)
+                          .one());
+      assertThat(method).isEqualTo("l");
+    }
+  }
+
+  private static String definition(Handle handle, String index) {
+    return handle
+        .createQuery(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                + " AND indexname = :index")
+        .bind("index", index)
+        .mapTo(String.class)
+        .one();
+  }
+}
