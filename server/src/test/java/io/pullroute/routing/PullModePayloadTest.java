@@ -142,6 +142,34 @@ class PullModePayloadTest {
         .isEqualTo(org.ownedList);
   }
 
+  /** A list event describes the channel as it is when the event is made, not as it was. */
+  @Test
+  void a_changed_channel_shows_as_changed_in_the_next_event() {
+    String channel = org.channel("renamed-later", "WEB", "PULL", org.ownedList);
+    long mark = EventsSeen.mark(server.server());
+    org.intake(channel, 0);
+    assertThat(
+            org.http
+                .patch(
+                    "/api/v1/channels/" + channel,
+                    org.admin,
+                    Map.of("name", "renamed", "customerActivityTimeout", 600))
+                .status())
+        .isEqualTo(200);
+    org.intake(channel, 0);
+    List<JsonNode> channels =
+        EventsSeen.after(server.server(), org.orgId, mark).stream()
+            .filter(event -> event.type().equals(RoutingEvents.RECEIVED))
+            .map(event -> EventsSeen.pullModeEvent(event).at("/channelSession/channel"))
+            .toList();
+    assertThat(channels).hasSize(2);
+    assertThat(channels.get(0).get("name").asText()).isEqualTo("renamed-later");
+    assertThat(channels.get(0).at("/channelConfig/customerActivityTimeout").asInt()).isZero();
+    assertThat(channels.get(1).get("name").asText()).isEqualTo("renamed");
+    assertThat(channels.get(1).at("/channelConnector/name").asText()).isEqualTo("renamed");
+    assertThat(channels.get(1).at("/channelConfig/customerActivityTimeout").asInt()).isEqualTo(600);
+  }
+
   private static void compare(String path, JsonNode expected, JsonNode actual, List<String> out) {
     if (path.equals("/channelSession/customer")) {
       for (String field : List.of("_id", "firstName", "phoneNumber", "isAnonymous")) {

@@ -69,7 +69,7 @@ final class RoutingFixture {
     this.pushChannel = channel("push", "EMAIL", "PUSH", null);
   }
 
-  private String channel(String name, String type, String mode, String listId) {
+  String channel(String name, String type, String mode, String listId) {
     Map<String, Object> body = new java.util.HashMap<>();
     body.put("name", name);
     body.put("serviceIdentifier", name + "-1133");
