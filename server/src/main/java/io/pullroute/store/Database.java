@@ -4,6 +4,11 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.pullroute.config.Config;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.SqlStatements;
@@ -62,6 +67,9 @@ public final class Database implements AutoCloseable {
     } else if (schema != null) {
       hikari.setConnectionInitSql("SET search_path TO " + schema);
     }
+    if (dialect == Dialect.POSTGRES) {
+      requireSupportedPostgres(url, user, password);
+    }
     Flyway.configure()
         .dataSource(url, user, password)
         .schemas(schema == null ? new String[0] : new String[] {schema})
@@ -70,6 +78,39 @@ public final class Database implements AutoCloseable {
         .load()
         .migrate();
     return new Database(new HikariDataSource(hikari), dialect);
+  }
+
+  /**
+   * The oldest PostgreSQL release the migrations run on: db/postgresql/V9 sets a column's
+   * compression, which PostgreSQL has since release 14. CI runs release 15.
+   */
+  static final int OLDEST_POSTGRES = 14;
+
+  /** Refuses, before any migration runs, a PostgreSQL older than {@link #OLDEST_POSTGRES}. */
+  private static void requireSupportedPostgres(String url, String user, String password) {
+    Properties credentials = new Properties();
+    if (user != null) {
+      credentials.setProperty("user", user);
+    }
+    if (password != null) {
+      credentials.setProperty("password", password);
+    }
+    try (Connection connection = DriverManager.getConnection(url, credentials)) {
+      DatabaseMetaData store = connection.getMetaData();
+      requireSupported(store.getDatabaseMajorVersion(), store.getDatabaseProductVersion());
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot open the PostgreSQL store: " + e.getMessage(), e);
+    }
+  }
+
+  static void requireSupported(int major, String version) {
+    if (major < OLDEST_POSTGRES) {
+      throw new IllegalStateException(
+          "PostgreSQL "
+              + OLDEST_POSTGRES
+              + " or newer is needed; the store at --db-url (PULLROUTE_DB_URL) is PostgreSQL "
+              + version);
+    }
   }
 
   /**

@@ -1,10 +1,16 @@
 package io.pullroute.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestStores;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -90,19 +96,45 @@ class MigrationTest {
     }
   }
 
+  @Test
+  void versions_are_not_repeated_across_the_folders_of_a_store() {
+    // Flyway refuses two migrations of one version; the shared folder and PostgreSQL's own are
+    // numbered in one sequence, and only a PostgreSQL test run would otherwise find a clash.
+    for (Dialect dialect : Dialect.values()) {
+      List<String> versions = new ArrayList<>();
+      for (Path file : migrationFiles(dialect)) {
+        String name = file.getFileName().toString();
+        versions.add(name.substring(1, name.indexOf("__")));
+      }
+      assertThat(versions).as(dialect.name()).isNotEmpty().doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
+  void a_postgresql_older_than_the_migrations_need_is_refused_by_name() {
+    assertThatThrownBy(() -> Database.requireSupported(13, "13.16"))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage(
+            "PostgreSQL 14 or newer is needed; the store at --db-url (PULLROUTE_DB_URL) is"
+                + " PostgreSQL 13.16");
+    assertThatCode(() -> Database.requireSupported(14, "14.0")).doesNotThrowAnyException();
+  }
+
   /** The SQL migrations in every location a store of {@code dialect} is migrated from. */
   private static int countMigrations(Dialect dialect) {
-    int count = 0;
+    return migrationFiles(dialect).size();
+  }
+
+  private static List<Path> migrationFiles(Dialect dialect) {
+    List<Path> found = new ArrayList<>();
     for (String location : Database.migrations(dialect)) {
       String folder = "/" + location.substring("classpath:".length());
-      try (var files =
-          java.nio.file.Files.list(
-              java.nio.file.Path.of(MigrationTest.class.getResource(folder).toURI()))) {
-        count += (int) files.filter(path -> path.toString().endsWith(".sql")).count();
+      try (var files = Files.list(Path.of(MigrationTest.class.getResource(folder).toURI()))) {
+        files.filter(path -> path.toString().endsWith(".sql")).forEach(found::add);
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }
     }
-    return count;
+    return found;
   }
 }

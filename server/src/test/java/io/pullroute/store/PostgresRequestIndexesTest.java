@@ -1,6 +1,7 @@
 package io.pullroute.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestStores;
@@ -16,8 +17,9 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresRequestIndexesTest {
   /**
-   * Each index, and the condition by which the repository reads it (the timers' due requests, an
-   * agent's workbin, intake's idempotency key); alone, so that no other index could serve it.
+   * Each index, and a query with the condition by which the repository reads it (the timers' due
+   * requests, an agent's workbin, intake's idempotency key); alone, so that no other index could
+   * serve it. Full indexes would serve these too: this guards the partial ones' predicates.
    */
   private static final Map<String, String> READ_BY =
       Map.of(
@@ -31,6 +33,22 @@ class PostgresRequestIndexesTest {
           "conversation_idempotency",
           "SELECT id FROM conversation WHERE channel_id = 'web' AND idempotency_key = 'retry-1'");
 
+  /** What each index is now: its columns as before, and only the rows with a value. */
+  private static final Map<String, String> DEFINED_AS =
+      Map.of(
+          "conversation_remind_at",
+          "CREATE INDEX conversation_remind_at ON conversation USING btree (remind_at)"
+              + " WHERE (remind_at IS NOT NULL)",
+          "conversation_inactivity_deadline",
+          "CREATE INDEX conversation_inactivity_deadline ON conversation"
+              + " USING btree (inactivity_deadline) WHERE (inactivity_deadline IS NOT NULL)",
+          "conversation_pulled_by",
+          "CREATE INDEX conversation_pulled_by ON conversation USING btree (pulled_by)"
+              + " WHERE (pulled_by IS NOT NULL)",
+          "conversation_idempotency",
+          "CREATE UNIQUE INDEX conversation_idempotency ON conversation"
+              + " USING btree (channel_id, idempotency_key) WHERE (idempotency_key IS NOT NULL)");
+
   @Test
   void request_indexes_on_mostly_null_columns_hold_only_rows_with_a_value() {
     try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
@@ -39,16 +57,11 @@ class PostgresRequestIndexesTest {
           .jdbi()
           .useHandle(
               handle -> {
-                for (String index : READ_BY.keySet()) {
-                  String definition = definition(handle, index);
-                  String column =
-                      definition.substring(
-                          definition.lastIndexOf('(') + 1, definition.lastIndexOf(')'));
-                  assertThat(definition).as(index).endsWith("WHERE (" + column + ")");
-                  assertThat(column).as(index).endsWith(" IS NOT NULL");
+                for (Map.Entry<String, String> index : DEFINED_AS.entrySet()) {
+                  assertThat(definition(handle, index.getKey()))
+                      .as(index.getKey())
+                      .isEqualTo(index.getValue());
                 }
-                assertThat(definition(handle, "conversation_idempotency"))
-                    .startsWith("CREATE UNIQUE INDEX");
               });
     }
   }
@@ -77,6 +90,19 @@ class PostgresRequestIndexesTest {
   void event_payloads_are_compressed_with_lz4() {
     try (TestStores.Location location = TestStores.fresh(StoreKind.POSTGRES);
         Database database = location.open()) {
+      // A PostgreSQL built without lz4 keeps pglz, which the migration allows.
+      boolean lz4 =
+          database
+              .jdbi()
+              .withHandle(
+                  handle ->
+                      handle
+                          .createQuery(
+                              "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                                  + " WHERE name = 'default_toast_compression'")
+                          .mapTo(Boolean.class)
+                          .one());
+      assumeTrue(lz4, "this PostgreSQL was built without lz4");
       String method =
           database
               .jdbi()
@@ -95,7 +121,8 @@ class PostgresRequestIndexesTest {
   private static String definition(Handle handle, String index) {
     return handle
         .createQuery(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            "SELECT replace(indexdef, ' ON ' || current_schema() || '.', ' ON ') FROM pg_indexes"
+                + " WHERE schemaname = current_schema()"
                 + " AND indexname = :index")
         .bind("index", index)
         .mapTo(String.class)
