@@ -92,30 +92,23 @@ class PostgresRequestIndexesTest {
         Database database = location.open()) {
       // A PostgreSQL built without lz4 keeps pglz, which the migration allows.
       boolean lz4 =
-          database
-              .jdbi()
-              .withHandle(
-                  handle ->
-                      handle
-                          .createQuery(
-                              "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
-                                  + " WHERE name = 'default_toast_compression'")
-                          .mapTo(Boolean.class)
-                          .one());
+          one(
+                  database,
+                  "SELECT ('lz4' = ANY(enumvals))::text FROM pg_settings"
+                      + " WHERE name = 'default_toast_compression'")
+              .equals("true");
       assumeTrue(lz4, "this PostgreSQL was built without lz4");
       String method =
-          database
-              .jdbi()
-              .withHandle(
-                  handle ->
-                      handle
-                          .createQuery(
-                              "SELECT attcompression::text FROM pg_attribute"
-                                  + " WHERE attrelid = 'event'::regclass AND attname = 'payload'")
-                          .mapTo(String.class)
-                          .one());
+          one(
+              database,
+              "SELECT attcompression::text FROM pg_attribute"
+                  + " WHERE attrelid = 'event'::regclass AND attname = 'payload'");
       assertThat(method).isEqualTo("l");
     }
+  }
+
+  private static String one(Database database, String sql) {
+    return database.jdbi().withHandle(handle -> handle.createQuery(sql).mapTo(String.class).one());
   }
 
   private static String definition(Handle handle, String index) {
