@@ -9,7 +9,8 @@ ROWS=30000
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PAYLOAD="$(sed "s/'/''/g" "$HERE/list-event-payload.json")"
 
-for round in 1 2 3; do
+for round in 1 2 3 4; do
+  if ((round % 2)); then ORDER="old new" METHODS="pglz lz4"; else ORDER="new old" METHODS="lz4 pglz"; fi
   psql "$URI" -q -At -v ON_ERROR_STOP=1 <<SQL 2>&1 | grep -v NOTICE
 DROP SCHEMA IF EXISTS probe_old CASCADE; DROP SCHEMA IF EXISTS probe_new CASCADE;
 CREATE SCHEMA probe_old; CREATE SCHEMA probe_new;
@@ -34,55 +35,53 @@ CREATE INDEX ON probe_new.conversation (remind_at) WHERE remind_at IS NOT NULL;
 CREATE INDEX ON probe_new.conversation (inactivity_deadline) WHERE inactivity_deadline IS NOT NULL;
 CREATE INDEX ON probe_new.conversation (pulled_by) WHERE pulled_by IS NOT NULL;
 
--- Intake: requests without reminder, deadline or idempotency key, on their list.
-SELECT clock_timestamp() AS t0 \gset
-INSERT INTO probe_old.conversation (id, list_id, channel_id, state, priority, created_at,
+-- Intake: requests without reminder, deadline or idempotency key, on their list; then a pull
+-- (the columns the claim's UPDATE changes). Each timed after a checkpoint, so both write the same
+-- full-page images, and in the order $ORDER this round (it alternates, so neither side always
+-- runs first).
+$(for side in $ORDER; do cat <<ONE
+CHECKPOINT;
+SELECT clock_timestamp() AS i0_$side \gset
+INSERT INTO probe_$side.conversation (id, list_id, channel_id, state, priority, created_at,
   interaction_number, customer) SELECT md5(g::text), 'list1', 'chan1', 'UNREAD', 0, now(), g,
   '{"firstName":"Dave"}' FROM generate_series(1, $ROWS) g;
-SELECT clock_timestamp() AS t1 \gset
-INSERT INTO probe_new.conversation (id, list_id, channel_id, state, priority, created_at,
-  interaction_number, customer) SELECT md5(g::text), 'list1', 'chan1', 'UNREAD', 0, now(), g,
-  '{"firstName":"Dave"}' FROM generate_series(1, $ROWS) g;
-SELECT clock_timestamp() AS t2 \gset
-
--- A pull: the columns the claim's UPDATE changes. After a checkpoint each, so both write the
--- same full-page images.
+SELECT clock_timestamp() AS i1_$side \gset
+ONE
+done)
+$(for side in $ORDER; do cat <<ONE
 CHECKPOINT;
-SELECT pg_current_wal_insert_lsn() AS l3, clock_timestamp() AS t3 \gset
-UPDATE probe_old.conversation SET pulled_by = 'agent1', remind_at = NULL, state = 'ACTIVE';
-SELECT pg_current_wal_insert_lsn() AS l4, clock_timestamp() AS t4 \gset
-CHECKPOINT;
-SELECT pg_current_wal_insert_lsn() AS l5, clock_timestamp() AS t5 \gset
-UPDATE probe_new.conversation SET pulled_by = 'agent1', remind_at = NULL, state = 'ACTIVE';
-SELECT pg_current_wal_insert_lsn() AS l6, clock_timestamp() AS t6 \gset
+SELECT pg_current_wal_insert_lsn() AS l0_$side, clock_timestamp() AS u0_$side \gset
+UPDATE probe_$side.conversation SET pulled_by = 'agent1', remind_at = NULL, state = 'ACTIVE';
+SELECT pg_current_wal_insert_lsn() AS l1_$side, clock_timestamp() AS u1_$side \gset
+ONE
+done)
 
-SELECT format('round $round: request insert %s -> %s us; pull update %s -> %s us, WAL %s -> %s bytes',
-  round(extract(epoch FROM :'t1'::timestamptz - :'t0'::timestamptz) * 1e6 / $ROWS, 1),
-  round(extract(epoch FROM :'t2'::timestamptz - :'t1'::timestamptz) * 1e6 / $ROWS, 1),
-  round(extract(epoch FROM :'t4'::timestamptz - :'t3'::timestamptz) * 1e6 / $ROWS, 1),
-  round(extract(epoch FROM :'t6'::timestamptz - :'t5'::timestamptz) * 1e6 / $ROWS, 1),
-  round(pg_wal_lsn_diff(:'l4', :'l3') / $ROWS), round(pg_wal_lsn_diff(:'l6', :'l5') / $ROWS));
+SELECT format('round $round ($ORDER): request insert %s -> %s us; pull update %s -> %s us, WAL %s -> %s bytes',
+  round(extract(epoch FROM :'i1_old'::timestamptz - :'i0_old'::timestamptz) * 1e6 / $ROWS, 1),
+  round(extract(epoch FROM :'i1_new'::timestamptz - :'i0_new'::timestamptz) * 1e6 / $ROWS, 1),
+  round(extract(epoch FROM :'u1_old'::timestamptz - :'u0_old'::timestamptz) * 1e6 / $ROWS, 1),
+  round(extract(epoch FROM :'u1_new'::timestamptz - :'u0_new'::timestamptz) * 1e6 / $ROWS, 1),
+  round(pg_wal_lsn_diff(:'l1_old', :'l0_old') / $ROWS),
+  round(pg_wal_lsn_diff(:'l1_new', :'l0_new') / $ROWS));
 DROP SCHEMA probe_old CASCADE; DROP SCHEMA probe_new CASCADE;
 
 -- The list event a pull appends (2.2 KB of JSON), one id varied per row.
 DROP TABLE IF EXISTS probe_ev_pglz; DROP TABLE IF EXISTS probe_ev_lz4;
 CREATE TABLE probe_ev_pglz (seq bigint PRIMARY KEY, payload text COMPRESSION pglz NOT NULL);
 CREATE TABLE probe_ev_lz4 (seq bigint PRIMARY KEY, payload text COMPRESSION lz4 NOT NULL);
+$(for method in $METHODS; do cat <<ONE
 CHECKPOINT;
-SELECT pg_current_wal_insert_lsn() AS e0, clock_timestamp() AS s0 \gset
-INSERT INTO probe_ev_pglz SELECT g, replace('$PAYLOAD', 'c0f1c03aa9b5b2c4e9fa7d6b', md5(g::text))
-  FROM generate_series(1, $ROWS) g;
-SELECT pg_current_wal_insert_lsn() AS e1, clock_timestamp() AS s1 \gset
-CHECKPOINT;
-SELECT pg_current_wal_insert_lsn() AS e2, clock_timestamp() AS s2 \gset
-INSERT INTO probe_ev_lz4 SELECT g, replace('$PAYLOAD', 'c0f1c03aa9b5b2c4e9fa7d6b', md5(g::text))
-  FROM generate_series(1, $ROWS) g;
-SELECT pg_current_wal_insert_lsn() AS e3, clock_timestamp() AS s3 \gset
-SELECT format('round $round: list event insert pglz %s us, %s bytes of WAL; lz4 %s us, %s bytes',
-  round(extract(epoch FROM :'s1'::timestamptz - :'s0'::timestamptz) * 1e6 / $ROWS, 1),
-  round(pg_wal_lsn_diff(:'e1', :'e0') / $ROWS),
-  round(extract(epoch FROM :'s3'::timestamptz - :'s2'::timestamptz) * 1e6 / $ROWS, 1),
-  round(pg_wal_lsn_diff(:'e3', :'e2') / $ROWS));
+SELECT pg_current_wal_insert_lsn() AS e0_$method, clock_timestamp() AS s0_$method \gset
+INSERT INTO probe_ev_$method SELECT g,
+  replace('$PAYLOAD', 'c0f1c03aa9b5b2c4e9fa7d6b', md5(g::text)) FROM generate_series(1, $ROWS) g;
+SELECT pg_current_wal_insert_lsn() AS e1_$method, clock_timestamp() AS s1_$method \gset
+ONE
+done)
+SELECT format('round $round ($METHODS): list event insert pglz %s us, %s bytes of WAL; lz4 %s us, %s bytes',
+  round(extract(epoch FROM :'s1_pglz'::timestamptz - :'s0_pglz'::timestamptz) * 1e6 / $ROWS, 1),
+  round(pg_wal_lsn_diff(:'e1_pglz', :'e0_pglz') / $ROWS),
+  round(extract(epoch FROM :'s1_lz4'::timestamptz - :'s0_lz4'::timestamptz) * 1e6 / $ROWS, 1),
+  round(pg_wal_lsn_diff(:'e1_lz4', :'e0_lz4') / $ROWS));
 DROP TABLE probe_ev_pglz; DROP TABLE probe_ev_lz4;
 SQL
 done
