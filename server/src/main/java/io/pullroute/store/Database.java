@@ -115,7 +115,10 @@ public final class Database implements AutoCloseable {
 
   /**
    * Where the migrations of a store of {@code dialect} are: those of both stores, and on PostgreSQL
-   * those H2 has no syntax for (partial indexes, say), numbered in the same sequence.
+   * those H2 has no syntax for (partial indexes, say), numbered in the same sequence. Those change
+   * how things are stored, not what: the tables and columns stay the same on both stores, but a
+   * later shared migration that touches what V9 rebuilt must allow for either form (on PostgreSQL
+   * {@code conversation_idempotency} is a unique index, on H2 a unique constraint).
    */
   static String[] migrations(Dialect dialect) {
     return dialect == Dialect.POSTGRES
