@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.pullroute.testing.StoreKind;
 import io.pullroute.testing.TestStores;
 import java.util.List;
-import java.util.Map;
 import org.jdbi.v3.core.Handle;
 import org.junit.jupiter.api.Test;
 
@@ -17,37 +16,36 @@ import org.junit.jupiter.api.Test;
  */
 class PostgresRequestIndexesTest {
   /**
-   * Each index, and a query with the condition by which the repository reads it (the timers' due
-   * requests, an agent's workbin, intake's idempotency key); alone, so that no other index could
-   * serve it. Full indexes would serve these too: this guards the partial ones' predicates.
+   * An index as V9 leaves it (its columns as before, and only the rows with a value), and a query
+   * with the condition by which the repository reads it (the timers' due requests, an agent's
+   * workbin, intake's idempotency key); alone, so that no other index could serve it. Full indexes
+   * would serve these too: the query guards the partial one's predicate.
    */
-  private static final Map<String, String> READ_BY =
-      Map.of(
-          "conversation_remind_at",
-          "SELECT id FROM conversation WHERE remind_at <= now() ORDER BY remind_at LIMIT 100",
-          "conversation_inactivity_deadline",
-          "SELECT id FROM conversation WHERE inactivity_deadline <= now()"
-              + " ORDER BY inactivity_deadline LIMIT 100",
-          "conversation_pulled_by",
-          "SELECT id FROM conversation WHERE pulled_by = 'someone'",
-          "conversation_idempotency",
-          "SELECT id FROM conversation WHERE channel_id = 'web' AND idempotency_key = 'retry-1'");
+  private record PartialIndex(String name, String definition, String readBy) {}
 
-  /** What each index is now: its columns as before, and only the rows with a value. */
-  private static final Map<String, String> DEFINED_AS =
-      Map.of(
-          "conversation_remind_at",
-          "CREATE INDEX conversation_remind_at ON conversation USING btree (remind_at)"
-              + " WHERE (remind_at IS NOT NULL)",
-          "conversation_inactivity_deadline",
-          "CREATE INDEX conversation_inactivity_deadline ON conversation"
-              + " USING btree (inactivity_deadline) WHERE (inactivity_deadline IS NOT NULL)",
-          "conversation_pulled_by",
-          "CREATE INDEX conversation_pulled_by ON conversation USING btree (pulled_by)"
-              + " WHERE (pulled_by IS NOT NULL)",
-          "conversation_idempotency",
-          "CREATE UNIQUE INDEX conversation_idempotency ON conversation"
-              + " USING btree (channel_id, idempotency_key) WHERE (idempotency_key IS NOT NULL)");
+  private static final List<PartialIndex> INDEXES =
+      List.of(
+          new PartialIndex(
+              "conversation_remind_at",
+              "CREATE INDEX conversation_remind_at ON conversation USING btree (remind_at)"
+                  + " WHERE (remind_at IS NOT NULL)",
+              "SELECT id FROM conversation WHERE remind_at <= now() ORDER BY remind_at LIMIT 100"),
+          new PartialIndex(
+              "conversation_inactivity_deadline",
+              "CREATE INDEX conversation_inactivity_deadline ON conversation"
+                  + " USING btree (inactivity_deadline) WHERE (inactivity_deadline IS NOT NULL)",
+              "SELECT id FROM conversation WHERE inactivity_deadline <= now()"
+                  + " ORDER BY inactivity_deadline LIMIT 100"),
+          new PartialIndex(
+              "conversation_pulled_by",
+              "CREATE INDEX conversation_pulled_by ON conversation USING btree (pulled_by)"
+                  + " WHERE (pulled_by IS NOT NULL)",
+              "SELECT id FROM conversation WHERE pulled_by = 'someone'"),
+          new PartialIndex(
+              "conversation_idempotency",
+              "CREATE UNIQUE INDEX conversation_idempotency ON conversation"
+                  + " USING btree (channel_id, idempotency_key) WHERE (idempotency_key IS NOT NULL)",
+              "SELECT id FROM conversation WHERE channel_id = 'web' AND idempotency_key = 'retry-1'"));
 
   @Test
   void request_indexes_on_mostly_null_columns_hold_only_rows_with_a_value() {
@@ -57,10 +55,10 @@ class PostgresRequestIndexesTest {
           .jdbi()
           .useHandle(
               handle -> {
-                for (Map.Entry<String, String> index : DEFINED_AS.entrySet()) {
-                  assertThat(definition(handle, index.getKey()))
-                      .as(index.getKey())
-                      .isEqualTo(index.getValue());
+                for (PartialIndex index : INDEXES) {
+                  assertThat(definition(handle, index.name()))
+                      .as(index.name())
+                      .isEqualTo(index.definition());
                 }
               });
     }
@@ -77,10 +75,10 @@ class PostgresRequestIndexesTest {
                 // Whether an index can serve a query, whatever the table's size: a partial index
                 // serves only queries whose conditions imply its predicate.
                 handle.execute("SET LOCAL enable_seqscan = off");
-                for (Map.Entry<String, String> read : READ_BY.entrySet()) {
+                for (PartialIndex index : INDEXES) {
                   List<String> plan =
-                      handle.createQuery("EXPLAIN " + read.getValue()).mapTo(String.class).list();
-                  assertThat(String.join("\n", plan)).as(read.getKey()).contains(read.getKey());
+                      handle.createQuery("EXPLAIN " + index.readBy()).mapTo(String.class).list();
+                  assertThat(String.join("\n", plan)).as(index.name()).contains(index.name());
                 }
               });
     }
