@@ -246,7 +246,7 @@ final class Fanout {
   // ---- CometD
 
   static final class CometDClients implements AutoCloseable {
-    final HttpClient http = new HttpClient();
+    final HttpClient http;
     final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
     final List<BayeuxClient> clients = new ArrayList<>();
     final Recorder latencies = new Recorder(3_600_000_000L, 3);
@@ -254,7 +254,9 @@ final class Fanout {
     BayeuxClient publisher;
 
     CometDClients(String url, int topics, int perTopic) throws Exception {
-      http.setMaxConnectionsPerDestination(topics * perTopic * 2 + 16);
+      int connections = topics * perTopic * 2 + 16;
+      http = Http.http11(connections);
+      http.setMaxConnectionsPerDestination(connections);
       http.start();
       for (int topic = 0; topic < topics; topic++) {
         for (int i = 0; i < perTopic; i++) {

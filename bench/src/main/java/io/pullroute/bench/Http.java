@@ -13,6 +13,7 @@ import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.CompletableResponseListener;
 import org.eclipse.jetty.client.ContentResponse;
 import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.RandomConnectionPool;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http2.client.HTTP2Client;
@@ -44,11 +45,31 @@ final class Http implements AutoCloseable {
     client =
         protocol == Protocol.HTTP_2
             ? new HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()))
-            : new HttpClient();
+            : http11(maxConnections);
     client.setMaxConnectionsPerDestination(maxConnections);
     client.setMaxRequestsQueuedPerDestination(1_000_000);
     client.setIdleTimeout(idleTimeout.toMillis());
     client.start();
+  }
+
+  /**
+   * An HTTP/1.1 client for both sides of a comparison (pullroute's polls and CometD's clients,
+   * say), whose pool looks for an idle connection from a random place. Jetty's default pool looks
+   * from its first connection on every request: with a thousand connections held by parked polls,
+   * that look was 19 % of the fan-out load generator's CPU on pullroute's side and 14 % on CometD's
+   * (JFR), CPU taken from the servers under test on this 2-core machine. {@code
+   * -Dpullroute.bench.pool=first} (in {@code PULLROUTE_JAVA_OPTS}) keeps Jetty's default, to
+   * compare (bench/REPORT.md, session 26).
+   */
+  static HttpClient http11(int maxConnections) {
+    HttpClient client = new HttpClient();
+    if (!"first".equals(System.getProperty("pullroute.bench.pool"))) {
+      client
+          .getTransport()
+          .setConnectionPoolFactory(
+              destination -> new RandomConnectionPool(destination, maxConnections, 1));
+    }
+    return client;
   }
 
   record Response(int status, String body) {
