@@ -15,7 +15,7 @@ final class AckBench {
     Fanout.Step off;
     Fanout.Step on;
     try (ServerUnderTest server =
-        ServerUnderTest.start(null, Duration.ofSeconds(15), topics * perTopic * 3 + 64)) {
+        ServerUnderTest.startParking(Duration.ofSeconds(15), topics * perTopic * 3 + 64)) {
       List<List<String>> plain = FanoutBench.sessions(server, topics, perTopic, false);
       FanoutBench.print(
           Fanout.pullroute(server, plain, rate, FanoutBench.WARM_UP_SECONDS, false), true);

@@ -255,7 +255,7 @@ final class Fanout {
 
     CometDClients(String url, int topics, int perTopic) throws Exception {
       int connections = topics * perTopic * 2 + 16;
-      http = Http.http11(connections);
+      http = Http.http11(Http.Pool.RANDOM, connections);
       http.setMaxConnectionsPerDestination(connections);
       http.start();
       for (int topic = 0; topic < topics; topic++) {

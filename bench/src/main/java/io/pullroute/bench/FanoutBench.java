@@ -59,7 +59,7 @@ final class FanoutBench {
     int seconds = quick ? 10 : 15;
     // Both systems run side by side; each idles (its polls parked) while the other is measured.
     try (ServerUnderTest server =
-            ServerUnderTest.start(null, Duration.ofSeconds(15), TOPICS * PER_TOPIC * 2 + 64);
+            ServerUnderTest.startParking(Duration.ofSeconds(15), TOPICS * PER_TOPIC * 2 + 64);
         Jvm cometd =
             Jvm.start(
                 "2g",

@@ -37,33 +37,42 @@ final class Http implements AutoCloseable {
    * longer than the longest request (a parked poll), which it would cut.
    */
   Http(String base, int maxConnections, Duration idleTimeout) throws Exception {
-    this(base, Protocol.HTTP_1_1, maxConnections, idleTimeout);
+    this(base, Protocol.HTTP_1_1, Pool.FIRST, maxConnections, idleTimeout);
   }
 
-  Http(String base, Protocol protocol, int maxConnections, Duration idleTimeout) throws Exception {
+  /** How an HTTP/1.1 client finds an idle connection for a request. */
+  enum Pool {
+    /** Jetty's default: the first idle one from the start of the pool. */
+    FIRST,
+    /**
+     * The first idle one from a random place: for loads that park a request on most connections
+     * (fan-out, ack, intake). There, Jetty's default looked past every connection held by a parked
+     * poll on every request: 19 % of the fan-out load generator's CPU on pullroute's side and 14 %
+     * on CometD's (JFR), CPU taken from the servers under test on this 2-core machine. Where few
+     * requests park (claim, polls) it gained nothing (bench/REPORT.md, session 26). {@code
+     * -Dpullroute.bench.pool=first} (in {@code PULLROUTE_JAVA_OPTS}) makes every client use {@link
+     * #FIRST}, to compare.
+     */
+    RANDOM
+  }
+
+  Http(String base, Protocol protocol, Pool pool, int maxConnections, Duration idleTimeout)
+      throws Exception {
     this.base = base;
     client =
         protocol == Protocol.HTTP_2
             ? new HttpClient(new HttpClientTransportOverHTTP2(new HTTP2Client()))
-            : http11(maxConnections);
+            : http11(pool, maxConnections);
     client.setMaxConnectionsPerDestination(maxConnections);
     client.setMaxRequestsQueuedPerDestination(1_000_000);
     client.setIdleTimeout(idleTimeout.toMillis());
     client.start();
   }
 
-  /**
-   * An HTTP/1.1 client for both sides of a comparison (pullroute's polls and CometD's clients,
-   * say), whose pool looks for an idle connection from a random place. Jetty's default pool looks
-   * from its first connection on every request: with a thousand connections held by parked polls,
-   * that look was 19 % of the fan-out load generator's CPU on pullroute's side and 14 % on CometD's
-   * (JFR), CPU taken from the servers under test on this 2-core machine. {@code
-   * -Dpullroute.bench.pool=first} (in {@code PULLROUTE_JAVA_OPTS}) keeps Jetty's default, to
-   * compare (bench/REPORT.md, session 26).
-   */
-  static HttpClient http11(int maxConnections) {
+  /** An HTTP/1.1 client (not started) whose pool finds idle connections as {@code pool} says. */
+  static HttpClient http11(Pool pool, int maxConnections) {
     HttpClient client = new HttpClient();
-    if (!"first".equals(System.getProperty("pullroute.bench.pool"))) {
+    if (pool == Pool.RANDOM && !"first".equals(System.getProperty("pullroute.bench.pool"))) {
       client
           .getTransport()
           .setConnectionPoolFactory(

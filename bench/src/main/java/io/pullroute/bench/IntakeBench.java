@@ -29,7 +29,7 @@ final class IntakeBench {
     int seconds = quick ? 5 : 15;
     Report report = new Report("intake");
     try (ServerUnderTest server =
-        ServerUnderTest.start(null, Duration.ofSeconds(15), subscribers * 2 + 64)) {
+        ServerUnderTest.startParking(Duration.ofSeconds(15), subscribers * 2 + 64)) {
       Map<String, String> admin = server.admin();
       String list =
           server

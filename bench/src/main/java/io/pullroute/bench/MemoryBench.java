@@ -31,7 +31,8 @@ final class MemoryBench {
     }
     Report report = new Report("memory");
     try (ServerUnderTest server =
-        ServerUnderTest.start(null, Duration.ofSeconds(120), protocol, connections)) {
+        ServerUnderTest.start(
+            null, Duration.ofSeconds(120), protocol, Http.Pool.FIRST, connections)) {
       List<String> sessions = new ArrayList<>(parked);
       List<CompletableFuture<Http.Response>> creating = new ArrayList<>();
       for (int i = 0; i < parked; i++) {

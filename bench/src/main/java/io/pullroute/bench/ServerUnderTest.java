@@ -59,12 +59,18 @@ final class ServerUnderTest implements AutoCloseable {
   }
 
   static ServerUnderTest start(String dbUrl, Duration pollWait, int connections) throws Exception {
-    return start(dbUrl, pollWait, Http.Protocol.HTTP_1_1, connections);
+    return start(dbUrl, pollWait, Http.Protocol.HTTP_1_1, Http.Pool.FIRST, connections);
+  }
+
+  /** With a client for loads that park a poll on most of its connections ({@link Http.Pool}). */
+  static ServerUnderTest startParking(Duration pollWait, int connections) throws Exception {
+    return start(null, pollWait, Http.Protocol.HTTP_1_1, Http.Pool.RANDOM, connections);
   }
 
   /** {@code connections}: the client's most connections to the server. */
   static ServerUnderTest start(
-      String dbUrl, Duration pollWait, Http.Protocol protocol, int connections) throws Exception {
+      String dbUrl, Duration pollWait, Http.Protocol protocol, Http.Pool pool, int connections)
+      throws Exception {
     Path dataDir = Files.createTempDirectory("pullroute-bench-data-");
     List<String> args =
         new ArrayList<>(
@@ -98,7 +104,7 @@ final class ServerUnderTest implements AutoCloseable {
     // The server closes a connection idle for the poll wait + 30 s (docs/streaming.md); the client
     // drops its idle ones sooner, or a request sent as the server closes one meets a closed
     // connection (HTTP/1.1's keep-alive race: an EOF, seen in the ack workload).
-    Http http = new Http(jvm.url(), protocol, connections, pollWait.plusSeconds(15));
+    Http http = new Http(jvm.url(), protocol, pool, connections, pollWait.plusSeconds(15));
     JsonNode operator =
         http.call(
                 "POST",
