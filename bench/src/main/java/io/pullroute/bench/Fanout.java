@@ -254,9 +254,7 @@ final class Fanout {
     BayeuxClient publisher;
 
     CometDClients(String url, int topics, int perTopic) throws Exception {
-      int connections = topics * perTopic * 2 + 16;
-      http = Http.http11(Http.Pool.RANDOM, connections);
-      http.setMaxConnectionsPerDestination(connections);
+      http = Http.http11(Http.Pool.RANDOM, topics * perTopic * 2 + 16);
       http.start();
       for (int topic = 0; topic < topics; topic++) {
         for (int i = 0; i < perTopic; i++) {

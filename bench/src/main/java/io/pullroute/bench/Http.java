@@ -69,9 +69,13 @@ final class Http implements AutoCloseable {
     client.start();
   }
 
-  /** An HTTP/1.1 client (not started) whose pool finds idle connections as {@code pool} says. */
+  /**
+   * An HTTP/1.1 client (not started) of at most {@code maxConnections} per destination, whose pool
+   * finds idle connections as {@code pool} says.
+   */
   static HttpClient http11(Pool pool, int maxConnections) {
     HttpClient client = new HttpClient();
+    client.setMaxConnectionsPerDestination(maxConnections);
     if (pool == Pool.RANDOM && !"first".equals(System.getProperty("pullroute.bench.pool"))) {
       client
           .getTransport()
